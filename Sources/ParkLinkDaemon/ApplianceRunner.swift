@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import ParkLinkIngest
+import ParkLinkProtocol
+import ParkLinkStore
+import ParkLinkSystem
+
+/// `parklink run`, minus the argument parsing: resolves the configuration, the
+/// database (a DSN, or the private server in the state directory), runs the pipeline
+/// until SIGTERM/SIGINT, and drains it.
+public enum ApplianceRunner {
+    public struct Overrides: Sendable {
+        public var device: String?
+        public var dsn: String?
+        public var framing: FrameEncoding?
+        public var baud: UInt32?
+        public var stateDirectory: String?
+        public var insertMethod: ApplianceConfig.InsertMethod?
+        public init() {}
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ d: String) { description = d }
+    }
+
+    /// The effective configuration: file first, then command-line overrides.
+    public static func configuration(file: String?, overrides o: Overrides) throws -> ApplianceConfig {
+        var c = try file.map { try ApplianceConfig.load(path: $0) } ?? ApplianceConfig()
+        if let v = o.device { c.device = v }
+        if let v = o.dsn { c.dsn = v }
+        if let v = o.framing { c.framing = v }
+        if let v = o.baud { c.baud = v }
+        if let v = o.stateDirectory { c.stateDirectory = v }
+        if let v = o.insertMethod { c.insertMethod = v }
+        return c
+    }
+
+    /// The DSN to use: the configured one, or the private server (started on demand).
+    public static func database(for c: ApplianceConfig, state: StateDirectory, logger: Logger) throws -> DSN {
+        if let text = c.dsn {
+            return try DSN.parse(text, environment: ProcessInfo.processInfo.environment)
+        }
+        logger.info("no --db given: using the private MariaDB in the state directory", metadata: ["state.dir": "\(state.path)"])
+        try state.create()
+        return try EmbeddedDatabase(stateDirectory: state.databaseDirectory).start()
+    }
+
+    /// Runs until a termination signal; returns the process exit code.
+    /// `Signals.blockTermination()` must have been called before any thread started.
+    public static func run(config c: ApplianceConfig, logger: Logger, until stop: () -> Void = { _ = Signals.waitForTermination() }) throws -> Int32 {
+        guard let device = c.device else {
+            throw Failure("no device: give --device PATH (e.g. /dev/ttyACM0) or set `device` under [link] in the config file")
+        }
+        let state = StateDirectory.resolve(explicit: c.stateDirectory)
+        try state.create()
+        if (try? StatusClient.request("status", socket: state.statusSocket, timeoutMs: 1_000)) != nil {
+            throw Failure("another parklink daemon is already running with state directory \(state.path); stop it first or use another --state-dir")
+        }
+        let dsn = try database(for: c, state: state, logger: logger)
+        MariaDB.initializeLibrary()
+        let method = c.insertMethod, maxRows = c.batchMaxRows
+        let pipeline = try Pipeline(
+            options: .init(config: c, device: device, state: state, databaseLabel: dsn.description),
+            logger: logger,
+            makeStore: { MariaDBBatchStore(dsn: dsn, method: method, maxRows: maxRows) })
+        try pipeline.start()
+        stop()
+        let abandoned = pipeline.stop()
+        return abandoned == 0 ? 0 : 3
+    }
+}

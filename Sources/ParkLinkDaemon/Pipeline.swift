@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import ParkLinkIngest
+import ParkLinkProtocol
+import ParkLinkStore
+import ParkLinkSystem
+
+/// The running appliance: reader → ring → writer, plus the status socket.
+///
+/// Start order follows the data (status, writer, reader), stop order is the reverse of
+/// the data's need: the reader stops first so nothing new arrives, the writer drains the
+/// ring and commits, the status socket goes last so a technician can watch the drain.
+public final class Pipeline: @unchecked Sendable {
+    // @unchecked: the components are thread-safe; `status` is set once in start().
+    public struct Options: Sendable {
+        public var config: ApplianceConfig
+        public var device: String
+        public var state: StateDirectory
+        public var databaseLabel: String
+        public init(config: ApplianceConfig, device: String, state: StateDirectory, databaseLabel: String) {
+            self.config = config
+            self.device = device
+            self.state = state
+            self.databaseLabel = databaseLabel
+        }
+    }
+
+    public let options: Options
+    public let ring: RingBuffer<StampedReading>
+    public let sessions = SessionTable()
+    public let events = LinkEventQueue()
+    public let linkCounters = LinkCounters()
+    public let storeCounters = StoreCounters()
+    public let reader: SerialReader
+    public let writer: ReadingWriter
+    private let logger: Logger
+    private let startedAtMs = Clock.wallMilliseconds()
+    private var status: StatusServer?
+    /// Extra status sections and commands, for the sampler (a later stage).
+    public var extraStatus: (@Sendable () -> [String: JSONValue])?
+    public var extraCommands: (@Sendable (String) -> String?)?
+
+    public init(options: Options, logger: Logger, makeStore: @escaping @Sendable () -> BatchStore) throws {
+        self.options = options
+        self.logger = logger
+        let c = options.config
+        ring = RingBuffer(capacity: c.ringCapacity)
+        var rc = SerialReader.Config(device: options.device)
+        rc.baud = c.baud
+        rc.encoding = c.framing
+        rc.tracker.helloTimeoutMs = Int64(c.helloTimeoutMs)
+        rc.tracker.fallbackGatewayId = c.fallbackGatewayId
+        reader = try SerialReader(config: rc, ring: ring, events: events, sessions: sessions,
+                                  counters: linkCounters, logger: logger)
+        var wc = ReadingWriter.Config()
+        wc.maxRows = c.batchMaxRows
+        wc.lingerMs = c.batchLingerMs
+        wc.shutdownGraceMs = c.shutdownGraceSeconds * 1_000
+        writer = ReadingWriter(config: wc, ring: ring, events: events, counters: storeCounters,
+                               logger: logger, makeStore: makeStore)
+    }
+
+    public func start() throws {
+        try options.state.create()
+        let server = try StatusServer(path: options.state.statusSocket, logger: logger) { [weak self] request in
+            self?.handle(request) ?? "{\"error\":\"stopping\"}\n"
+        }
+        status = server
+        server.start()
+        writer.start()
+        reader.start()
+        logger.info("pipeline started", metadata: [
+            "link.device": "\(options.device)", "status.socket": "\(options.state.statusSocket)",
+            "store.database": "\(options.databaseLabel)",
+        ])
+    }
+
+    /// Stops reading, drains and commits; returns the readings that could not be stored
+    /// (non-zero only if the database stayed down through the grace period).
+    public func stop() -> Int {
+        logger.info("stopping: reader first, then draining the ring", metadata: ["ring.fill": "\(ring.fill)"])
+        reader.stop()
+        writer.finish()
+        status?.stop()
+        status = nil
+        let s = snapshot()
+        logger.info("pipeline stopped", metadata: [
+            "link.readings": "\(s.link.readings)", "store.rows_committed": "\(s.store.rows_committed)",
+            "store.rows_duplicate": "\(s.store.rows_duplicate)", "store.abandoned": "\(writer.abandoned)",
+        ])
+        return writer.abandoned
+    }
+
+    public func handle(_ request: String) -> String {
+        let words = request.split(separator: " ").map(String.init)
+        switch words.first ?? "status" {
+        case "status", "":
+            return snapshot().json() + "\n"
+        case "led":
+            guard words.count == 3, let sensor = UInt16(words[1]), let color = LEDColor(name: words[2]) else {
+                return "{\"error\":\"usage: led SENSOR OFF|GREEN|RED|BLUE|AMBER\"}\n"
+            }
+            reader.send(.led(LEDCommand(sensor: sensor, color: color)))
+            return "{\"ok\":true}\n"
+        case "ping":
+            reader.send(.ping)
+            return "{\"ok\":true}\n"
+        default:
+            if let reply = extraCommands?(request) { return reply }
+            return "{\"error\":\"unknown request \\\"\(words.first ?? "")\\\"\"}\n"
+        }
+    }
+
+    public func snapshot() -> StatusSnapshot {
+        let l = linkCounters, s = storeCounters
+        var rejects: [String: Int] = [:]
+        for r in RejectReason.allCases { rejects[r.rawValue] = l.rejects(r) }
+        let latency = s.latency
+        let readings = l.readings.value
+        let committed = s.rowsCommitted.value, dup = s.rowsDuplicate.value
+        // Readings between the decoder and the database: waiting for a HELLO, in the
+        // ring, or in the writer's current batch.
+        let inFlight = l.pendingNoSession.value + ring.fill + s.inFlight.value
+        let now = Clock.wallMilliseconds()
+        return StatusSnapshot(
+            pid: getpid(),
+            started_at: Timestamps.iso(ms: startedAtMs) ?? "",
+            uptime_seconds: Double(now - startedAtMs) / 1000,
+            link: .init(
+                device: options.device, framing: options.config.framing.rawValue, baud: options.config.baud,
+                connected: l.connected.load(ordering: .relaxed), session: l.session,
+                opens: l.opens.value, open_failures: l.openFailures.value, hangups: l.hangups.value,
+                bytes: l.bytes.value, frames: l.frames.value, readings: readings, hellos: l.hellos.value,
+                heartbeats: l.heartbeats.value, noise_bytes: l.noiseBytes.value, rejects: rejects,
+                rejects_total: l.totalRejects, gaps: l.gaps.value, missing_readings: l.missingReadings.value,
+                unannounced_reboots: l.unannouncedReboots.value, pending_no_session: l.pendingNoSession.value,
+                dropped_no_session: l.droppedNoSession.value, gateway_tx_dropped: l.gatewayTxDropped.value,
+                pings_sent: l.pingsSent.value, commands_sent: l.commandsSent.value,
+                last_byte_at: Timestamps.iso(ms: l.lastByteAtMs.load(ordering: .relaxed))),
+            ring: .init(
+                capacity: ring.capacity, fill: ring.fill,
+                fill_percent: (Double(ring.fill) / Double(ring.capacity) * 1000).rounded() / 10,
+                high_water: ring.highWater, pushed: ring.pushed, popped: ring.popped,
+                reader_waits: ring.producerWaits, reader_wait_ms: ring.producerWaitMilliseconds),
+            store: .init(
+                database: options.databaseLabel, method: options.config.insertMethod.rawValue,
+                connected: s.connected.load(ordering: .relaxed), connects: s.connects.value,
+                rows_committed: committed, rows_duplicate: dup, batches: s.batches.value,
+                last_batch_rows: s.lastBatchRows.value,
+                last_commit_at: Timestamps.iso(ms: s.lastCommitAtMs.load(ordering: .relaxed)),
+                retries: s.retries.value, in_flight: s.inFlight.value, last_error: s.lastError,
+                latency_ms: .init(p50: latency.percentile(0.5), p99: latency.percentile(0.99),
+                                  max: latency.count > 0 ? latency.maxMs : nil, samples: latency.count)),
+            accounting: .init(
+                readings_accepted: readings, rows_committed: committed, rows_duplicate: dup,
+                in_flight: inFlight, dropped_no_session: l.droppedNoSession.value,
+                balanced: readings == committed + dup + inFlight + l.droppedNoSession.value),
+            sampler: extraStatus?())
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// What `parklink status` shows: the daemon's counters at one instant, as JSON.
+///
+/// Field names are the JSON keys (snake_case) and are a contract for scripts: add
+/// fields, do not rename them.
+public struct StatusSnapshot: Codable, Sendable {
+    public struct Link: Codable, Sendable {
+        public var device: String
+        public var framing: String
+        public var baud: UInt32
+        public var connected: Bool
+        public var session: String?
+        public var opens: Int
+        public var open_failures: Int
+        public var hangups: Int
+        public var bytes: Int
+        public var frames: Int
+        public var readings: Int
+        public var hellos: Int
+        public var heartbeats: Int
+        public var noise_bytes: Int
+        public var rejects: [String: Int]
+        public var rejects_total: Int
+        public var gaps: Int
+        public var missing_readings: Int
+        public var unannounced_reboots: Int
+        public var pending_no_session: Int
+        public var dropped_no_session: Int
+        public var gateway_tx_dropped: Int
+        public var pings_sent: Int
+        public var commands_sent: Int
+        public var last_byte_at: String?
+    }
+
+    public struct Ring: Codable, Sendable {
+        public var capacity: Int
+        public var fill: Int
+        public var fill_percent: Double
+        public var high_water: Int
+        public var pushed: Int
+        public var popped: Int
+        public var reader_waits: Int
+        public var reader_wait_ms: Int
+    }
+
+    public struct Latency: Codable, Sendable {
+        public var p50: Int64?
+        public var p99: Int64?
+        public var max: Int64?
+        public var samples: Int
+    }
+
+    public struct Store: Codable, Sendable {
+        public var database: String
+        public var method: String
+        public var connected: Bool
+        public var connects: Int
+        public var rows_committed: Int
+        public var rows_duplicate: Int
+        public var batches: Int
+        public var last_batch_rows: Int
+        public var last_commit_at: String?
+        public var retries: Int
+        public var in_flight: Int
+        public var last_error: String?
+        public var latency_ms: Latency
+    }
+
+    /// The sums a technician (and the stress harness) checks: every accepted reading is
+    /// committed, a duplicate, still on its way, or dropped for a named reason. The
+    /// counters are read one after another, not under one lock, so while readings flow
+    /// `balanced` may be off by the chunk being handed over; at rest it is exact.
+    public struct Accounting: Codable, Sendable {
+        public var readings_accepted: Int
+        public var rows_committed: Int
+        public var rows_duplicate: Int
+        public var in_flight: Int
+        public var dropped_no_session: Int
+        public var balanced: Bool
+    }
+
+    public var version = 1
+    public var pid: Int32
+    public var started_at: String
+    public var uptime_seconds: Double
+    public var link: Link
+    public var ring: Ring
+    public var store: Store
+    public var accounting: Accounting
+    /// Sections added by later stages (sampler, alerts, zones), kept opaque here.
+    public var sampler: [String: JSONValue]?
+
+    public func json(pretty: Bool = false) -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+        return String(decoding: (try? enc.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}
+
+/// A JSON value, for the parts of the status whose shape belongs to another module.
+public enum JSONValue: Codable, Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+enum Timestamps {
+    /// ISO 8601 UTC with milliseconds, or nil for "never" (0).
+    static func iso(ms: Int64) -> String? {
+        guard ms > 0 else { return nil }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+}

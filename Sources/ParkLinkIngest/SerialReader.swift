@@ -1,0 +1,282 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import ParkLinkProtocol
+import ParkLinkStore
+import ParkLinkSystem
+
+/// The producer: serial line → decoder → session tracker → ring.
+///
+/// It owns the serial descriptor and nothing slow: no database, no disk, no sampler.
+/// It waits in `poll` on the line and a wake pipe (for stop and for downlink commands),
+/// reads in large chunks, stamps each chunk with the host's UTC time (the time the
+/// frames' last bytes arrived), and pushes a chunk's readings into the ring in one batch.
+/// When the device goes away (EIO, hang-up, the node vanishing) it closes it, backs off
+/// (100 ms doubling to `maxBackoffMs`) and reopens the same path, logging each transition.
+public final class SerialReader: @unchecked Sendable {
+    // @unchecked: the mutable link state lives in the thread's locals; shared pieces are
+    // the ring, queues and atomics, each thread-safe; `thread` is touched by start/stop only.
+    public struct Config: Sendable {
+        public var device: String
+        public var baud: UInt32 = 115_200
+        public var encoding: FrameEncoding = .text
+        public var chunkBytes = 64 * 1024
+        public var initialBackoffMs = 100
+        public var maxBackoffMs = 5_000
+        /// Housekeeping period (HELLO time-outs) when the line is quiet.
+        public var tickMs: Int32 = 250
+        public var tracker = SessionTracker.Config()
+        public var resume: [SessionKey: UInt64] = [:]
+        public init(device: String) { self.device = device }
+    }
+
+    public let config: Config
+    public let counters: LinkCounters
+    private let ring: RingBuffer<StampedReading>
+    private let events: LinkEventQueue
+    private let sessions: SessionTable
+    private let logger: Logger
+    private let wake: WakePipe
+    private let stopping = Locked(false)
+    private let downlink = Locked<[Message]>([])
+    private var thread: NamedThread?
+
+    public init(
+        config: Config, ring: RingBuffer<StampedReading>, events: LinkEventQueue,
+        sessions: SessionTable, counters: LinkCounters, logger: Logger
+    ) throws {
+        self.config = config
+        self.ring = ring
+        self.events = events
+        self.sessions = sessions
+        self.counters = counters
+        self.logger = logger
+        self.wake = try WakePipe()
+    }
+
+    public func start() {
+        precondition(thread == nil)
+        thread = NamedThread(name: "pl-reader") { [self] in run() }
+    }
+
+    /// Stops reading, hands every reading already decoded to the ring, and returns
+    /// when the thread has finished.
+    public func stop() {
+        stopping.withLock { $0 = true }
+        wake.wake()
+        thread?.join()
+        thread = nil
+    }
+
+    /// Queues a command for the gateway (LED, PING); the reader thread writes it.
+    public func send(_ message: Message) {
+        downlink.withLock { $0.append(message) }
+        wake.wake()
+    }
+
+    // MARK: - The thread
+
+    private struct LinkSink: DecodeSink {
+        var tracker: SessionTracker
+        var effects = SessionTracker.Effects()
+        var nowMs: Int64 = 0
+        var frames = 0, readings = 0, hellos = 0, heartbeats = 0
+        var rejects: [RejectReason: Int] = [:]
+
+        mutating func accept(_ message: Message) {
+            frames += 1
+            switch message {
+            case .reading(let r):
+                readings += 1
+                tracker.reading(r, atMs: nowMs, effects: &effects)
+            case .hello(let h):
+                hellos += 1
+                tracker.hello(h, atMs: nowMs, effects: &effects)
+            case .heartbeat(let hb):
+                heartbeats += 1
+                tracker.heartbeat(hb, atMs: nowMs, effects: &effects)
+            case .led, .ping:
+                break  // host → gateway messages echoed back: valid frames, nothing to store
+            }
+        }
+
+        mutating func reject(_ reason: RejectReason) {
+            rejects[reason, default: 0] += 1
+        }
+    }
+
+    private func run() {
+        var sink = LinkSink(tracker: SessionTracker(sessions: sessions, config: config.tracker, resume: config.resume))
+        sink.effects.ready.reserveCapacity(8192)
+        var decoder = StreamDecoder(encoding: config.encoding)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: config.chunkBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        var port: FileDescriptor?
+        var backoffMs = config.initialBackoffMs
+        var lastOpenError: SystemError?
+        var lastPingMs: Int64 = 0
+
+        func isStopping() -> Bool { stopping.withLock { $0 } }
+
+        func publish() {
+            let e = sink.effects
+            counters.frames.add(sink.frames)
+            counters.readings.add(sink.readings)
+            counters.hellos.add(sink.hellos)
+            counters.heartbeats.add(sink.heartbeats)
+            for (reason, n) in sink.rejects where n > 0 { counters.addRejects(reason, n) }
+            sink.rejects.removeAll(keepingCapacity: true)
+            sink.frames = 0; sink.readings = 0; sink.hellos = 0; sink.heartbeats = 0
+            counters.gaps.add(e.gaps)
+            counters.missingReadings.add(e.missingReadings)
+            counters.unannouncedReboots.add(e.unannouncedReboots)
+            counters.droppedNoSession.add(e.droppedNoSession)
+            counters.pendingNoSession.store(sink.tracker.pendingCount, ordering: .relaxed)
+            counters.gatewayTxDropped.store(Int(sink.tracker.gatewayTxDropped), ordering: .relaxed)
+            counters.noiseBytes.store(Int(decoder.noiseBytes), ordering: .relaxed)
+            for event in e.events {
+                events.append(event)
+                if case .gap(let key, let first, let count, _) = event {
+                    logger.warning("link gap", metadata: ["link.session": "\(key)", "gap.first_seq": "\(first)", "gap.count": "\(count)"])
+                } else if case .session(let key, let hello, _) = event {
+                    logger.info("gateway session", metadata: ["link.session": "\(key)", "session.synthetic": "\(hello == nil)"])
+                }
+            }
+            if !e.events.isEmpty { counters.setSession(sink.tracker.currentSession?.description) }
+            if e.unannouncedReboots > 0 {
+                logger.warning("gateway seq went back without HELLO: unannounced reboot", metadata: ["link.device": "\(config.device)"])
+            }
+            if !e.ready.isEmpty {
+                // Until the spool exists, a full ring makes the reader wait (counted by the ring).
+                _ = e.ready.withUnsafeBufferPointer { ring.push($0) }
+            }
+            if e.wantsPing, let fd = port, sink.nowMs - lastPingMs >= 1_000 {
+                lastPingMs = sink.nowMs
+                write(.ping, to: fd)
+                counters.pingsSent.add(1)
+            }
+            sink.effects.clear()
+        }
+
+        func hangUp(_ fd: FileDescriptor, reason: String) {
+            fd.close()
+            port = nil
+            counters.connected.store(false, ordering: .relaxed)
+            counters.hangups.add(1)
+            logger.warning("link down", metadata: ["link.device": "\(config.device)", "link.reason": "\(reason)"])
+            // A frame cut by the unplug must not be glued to the first bytes after reopen.
+            decoder = StreamDecoder(encoding: config.encoding)
+        }
+
+        while !isStopping() {
+            guard let fd = port else {
+                do {
+                    let fd = try SerialPort.open(config.device, baud: config.baud)
+                    port = fd
+                    backoffMs = config.initialBackoffMs
+                    lastOpenError = nil
+                    counters.opens.add(1)
+                    counters.connected.store(true, ordering: .relaxed)
+                    logger.info("link up", metadata: ["link.device": "\(config.device)", "link.baud": "\(config.baud)", "link.framing": "\(config.encoding.rawValue)"])
+                    // Ask the gateway who it is: readings are keyed by its boot.
+                    write(.ping, to: fd)
+                    counters.pingsSent.add(1)
+                } catch {
+                    counters.openFailures.add(1)
+                    if lastOpenError != error {
+                        logger.error("cannot open link, retrying", metadata: ["link.device": "\(config.device)", "link.error": "\(error)", "link.backoff_ms": "\(backoffMs)"])
+                        lastOpenError = error
+                    }
+                    _ = try? Poll.wait([PollRequest(fd: wake.readEnd.raw, events: Int16(POLLIN))], timeoutMs: Int32(backoffMs))
+                    wake.drain()
+                    drainDownlink(to: nil)
+                    backoffMs = min(backoffMs * 2, config.maxBackoffMs)
+                    sink.nowMs = Clock.wallMilliseconds()
+                    sink.tracker.tick(nowMs: sink.nowMs, effects: &sink.effects)
+                    publish()
+                }
+                continue
+            }
+
+            let revents: [Int16]
+            do {
+                revents = try Poll.wait([
+                    PollRequest(fd: fd.raw, events: Int16(POLLIN)),
+                    PollRequest(fd: wake.readEnd.raw, events: Int16(POLLIN)),
+                ], timeoutMs: config.tickMs)
+            } catch {
+                logger.critical("poll failed", metadata: ["link.error": "\(error)"])
+                hangUp(fd, reason: "\(error)")
+                continue
+            }
+            if revents[1] != 0 {
+                wake.drain()
+                drainDownlink(to: fd)
+            }
+            var gone: String?
+            if revents[0] & Int16(POLLIN) != 0 {
+                // Take what is there now, in a few large reads, then decode and push once.
+                for _ in 0..<16 {
+                    let n: Int
+                    do {
+                        n = try fd.read(into: buffer)
+                    } catch {
+                        if error.errno != EAGAIN { gone = "\(error)" }
+                        break
+                    }
+                    if n == 0 {
+                        gone = "end of file"
+                        break
+                    }
+                    sink.nowMs = Clock.wallMilliseconds()
+                    counters.bytes.add(n)
+                    counters.lastByteAtMs.store(sink.nowMs, ordering: .relaxed)
+                    decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), into: &sink)
+                    if n < buffer.count { break }
+                }
+            } else if revents[0] & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+                gone = revents[0] & Int16(POLLHUP) != 0 ? "hang-up" : "device error"
+            }
+            sink.nowMs = Clock.wallMilliseconds()
+            sink.tracker.tick(nowMs: sink.nowMs, effects: &sink.effects)
+            publish()
+            if let gone { hangUp(fd, reason: gone) }
+        }
+
+        // Stop: everything decoded goes to the ring, including readings that were
+        // still waiting for a HELLO.
+        sink.nowMs = Clock.wallMilliseconds()
+        sink.tracker.flushForShutdown(nowMs: sink.nowMs, effects: &sink.effects)
+        publish()
+        if let fd = port {
+            fd.close()
+            counters.connected.store(false, ordering: .relaxed)
+        }
+        logger.info("reader stopped", metadata: ["link.device": "\(config.device)"])
+    }
+
+    private func drainDownlink(to fd: FileDescriptor?) {
+        let queued = downlink.withLock { q -> [Message] in
+            defer { q.removeAll() }
+            return q
+        }
+        guard let fd else {
+            if !queued.isEmpty { logger.warning("link down: downlink commands dropped", metadata: ["downlink.count": "\(queued.count)"]) }
+            return
+        }
+        for m in queued {
+            write(m, to: fd)
+            counters.commandsSent.add(1)
+        }
+    }
+
+    private func write(_ message: Message, to fd: FileDescriptor) {
+        let bytes = MessageEncoder.encode(message, as: config.encoding)
+        do {
+            try fd.writeAll(bytes)
+        } catch {
+            logger.warning("downlink write failed", metadata: ["link.device": "\(config.device)", "link.error": "\(error)"])
+        }
+    }
+}

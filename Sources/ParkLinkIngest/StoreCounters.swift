@@ -1,0 +1,31 @@
+import ParkLinkSystem
+import Synchronization
+
+/// What the writer has done, for `parklink status` and the sampler.
+public final class StoreCounters: Sendable {
+    public let connected = Atomic<Bool>(false)
+    public let connects = Atomic<Int>(0)
+    /// Rows the database newly stored.
+    public let rowsCommitted = Atomic<Int>(0)
+    /// Rows sent whose key was already stored (a replay after an unknown commit outcome,
+    /// or a gateway repeating itself): harmless, and counted so the sums add up.
+    public let rowsDuplicate = Atomic<Int>(0)
+    public let batches = Atomic<Int>(0)
+    public let lastBatchRows = Atomic<Int>(0)
+    public let lastCommitAtMs = Atomic<Int64>(0)
+    /// Failed attempts to write a batch (each is retried: nothing is dropped).
+    public let retries = Atomic<Int>(0)
+    /// Readings taken from the ring and not yet committed.
+    public let inFlight = Atomic<Int>(0)
+    public let linkEventsWritten = Atomic<Int>(0)
+    private let _lastError = Locked<String?>(nil)
+    private let _latency = Locked(LatencyHistogram())
+
+    public init() {}
+
+    public var lastError: String? { _lastError.withLock { $0 } }
+    public func setLastError(_ s: String?) { _lastError.withLock { $0 = s } }
+
+    public var latency: LatencyHistogram { _latency.withLock { $0 } }
+    public func recordLatencies(_ batch: LatencyHistogram) { _latency.withLock { $0.merge(batch) } }
+}

@@ -1,0 +1,238 @@
+import Foundation
+
+/// Where and as whom to connect to MariaDB.
+///
+/// Written as a URL:
+///
+///     mysql://user:password@host:port/database        TCP (port defaults to 3306)
+///     mysql://user@localhost/database?socket=PATH     Unix socket
+///
+/// `mariadb://` is accepted as well. User, password, database and socket path are
+/// percent-decoded. Without a `socket` option the connection is always TCP, even to
+/// `localhost` (Connector/C would otherwise silently pick its default socket). The password
+/// may instead come from the environment variable `PARKLINK_DB_PASSWORD` (used only when
+/// the URL has none), so that it stays out of configuration files. `description` masks it.
+public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public enum Transport: Sendable, Hashable {
+        case tcp(host: String, port: UInt16)
+        case unixSocket(path: String)
+    }
+
+    public static let passwordEnvironmentVariable = "PARKLINK_DB_PASSWORD"
+    public static let defaultPort: UInt16 = 3306
+
+    public var user: String
+    public var password: String?
+    public var transport: Transport
+    /// The default database; nil connects without one (server-level work only).
+    public var database: String?
+
+    public init(user: String, password: String? = nil, transport: Transport, database: String?) {
+        self.user = user
+        self.password = password
+        self.transport = transport
+        self.database = database
+    }
+
+    /// The same server and credentials with another default database.
+    public func withDatabase(_ name: String?) -> DSN {
+        var copy = self
+        copy.database = name
+        return copy
+    }
+
+    /// Parses a DSN URL; `environment` supplies `PARKLINK_DB_PASSWORD` when the URL has no password.
+    public static func parse(
+        _ string: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(DSNError) -> DSN {
+        let text = string.trimmingCharacters(in: .whitespaces)
+        guard let schemeEnd = text.range(of: "://") else {
+            throw .notAURL(DSN.maskedInput(text))
+        }
+        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "mysql" || scheme == "mariadb" else {
+            throw .unsupportedScheme(scheme)
+        }
+        var rest = text[schemeEnd.upperBound...]
+
+        var query: Substring = ""
+        if let q = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: q)...]
+            rest = rest[..<q]
+        }
+        var authority = rest
+        var path: Substring = ""
+        if let slash = rest.firstIndex(of: "/") {
+            authority = rest[..<slash]
+            path = rest[rest.index(after: slash)...]
+        }
+
+        // user[:password]@host[:port]; the last "@" separates, so a password may hold "@".
+        guard let at = authority.lastIndex(of: "@") else {
+            throw .missingUser
+        }
+        let userInfo = authority[..<at]
+        let hostPort = authority[authority.index(after: at)...]
+        var rawUser = userInfo
+        var rawPassword: Substring?
+        if let colon = userInfo.firstIndex(of: ":") {
+            rawUser = userInfo[..<colon]
+            rawPassword = userInfo[userInfo.index(after: colon)...]
+        }
+        let user = try decode(rawUser, component: "user")
+        guard !user.isEmpty else { throw .missingUser }
+        var password: String?
+        if let rawPassword { password = try decode(rawPassword, component: "password") }
+        if password == nil, let fromEnvironment = environment[passwordEnvironmentVariable], !fromEnvironment.isEmpty {
+            password = fromEnvironment
+        }
+
+        var host = ""
+        var portText: Substring?
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else { throw .invalidHost(String(hostPort)) }
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            let after = hostPort[hostPort.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw .invalidHost(String(hostPort)) }
+                portText = after.dropFirst()
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            portText = hostPort[hostPort.index(after: colon)...]
+        } else {
+            host = String(hostPort)
+        }
+        var port = defaultPort
+        if let portText {
+            guard let p = UInt16(portText), p > 0 else { throw .invalidPort(String(portText)) }
+            port = p
+        }
+
+        let database = try decode(path, component: "database")
+        guard !database.isEmpty else { throw .missingDatabase }
+        guard database.utf8.count <= 64, !database.contains("/"), !database.contains("\0") else {
+            throw .invalidDatabase(database)
+        }
+
+        var socket: String?
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(keyValue[0])
+            let value = keyValue.count > 1 ? keyValue[1] : ""
+            switch key {
+            case "socket":
+                let path = try decode(value, component: "socket")
+                guard path.hasPrefix("/") else { throw .invalidSocket(path) }
+                socket = path
+            default:
+                throw .unknownOption(key)
+            }
+        }
+
+        let transport: Transport
+        if let socket {
+            guard host.isEmpty || host == "localhost" else {
+                throw .socketNeedsLocalhost(host: host)
+            }
+            transport = .unixSocket(path: socket)
+        } else {
+            guard !host.isEmpty else { throw .missingHost }
+            transport = .tcp(host: host, port: port)
+        }
+        return DSN(user: user, password: password, transport: transport, database: database)
+    }
+
+    private static func decode(_ s: Substring, component: String) throws(DSNError) -> String {
+        if !s.contains("%") { return String(s) }
+        guard let decoded = String(s).removingPercentEncoding else {
+            throw .invalidPercentEncoding(component: component)
+        }
+        return decoded
+    }
+
+    /// Shows a malformed input without what could be a password.
+    private static func maskedInput(_ s: String) -> String {
+        if let at = s.lastIndex(of: "@") { return "…" + s[at...] }
+        return s.count > 40 ? String(s.prefix(40)) + "…" : s
+    }
+
+    /// The URL with the password replaced by `***`.
+    public var description: String {
+        var s = "mysql://" + percentEncoded(user)
+        if password != nil { s += ":***" }
+        switch transport {
+        case .tcp(let host, let port):
+            let h = host.contains(":") ? "[\(host)]" : host
+            s += "@\(h):\(port)/\(database.map(percentEncoded) ?? "")"
+        case .unixSocket(let path):
+            s += "@localhost/\(database.map(percentEncoded) ?? "")?socket=\(path)"
+        }
+        return s
+    }
+
+    public var debugDescription: String { "DSN(\(description))" }
+
+    /// `dump()` and the debugger see the masked form too.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["dsn": description], displayStyle: .struct)
+    }
+
+    private func percentEncoded(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    /// The socket path of a Unix-socket DSN.
+    public var socketPath: String? {
+        if case .unixSocket(let path) = transport { return path }
+        return nil
+    }
+}
+
+/// What is wrong with a DSN string. Messages never contain the password.
+public enum DSNError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notAURL(String)
+    case unsupportedScheme(String)
+    case missingUser
+    case missingHost
+    case invalidHost(String)
+    case invalidPort(String)
+    case missingDatabase
+    case invalidDatabase(String)
+    case invalidPercentEncoding(component: String)
+    case unknownOption(String)
+    case invalidSocket(String)
+    case socketNeedsLocalhost(host: String)
+
+    public var description: String {
+        switch self {
+        case .notAURL(let s):
+            "DSN is not a URL (expected mysql://user[:password]@host[:port]/database): \(s)"
+        case .unsupportedScheme(let s):
+            "DSN scheme '\(s)' is not supported: use mysql:// or mariadb://"
+        case .missingUser:
+            "DSN has no user: expected mysql://user[:password]@host/database"
+        case .missingHost:
+            "DSN has no host: give one (mysql://user@host/database) or a socket (?socket=/path)"
+        case .invalidHost(let s):
+            "DSN host '\(s)' is malformed (an IPv6 address goes in brackets: [::1]:3306)"
+        case .invalidPort(let s):
+            "DSN port '\(s)' is not a number from 1 to 65535"
+        case .missingDatabase:
+            "DSN has no database: add it as the path, e.g. mysql://user@host/parklink"
+        case .invalidDatabase(let s):
+            "DSN database '\(s)' is not a valid database name"
+        case .invalidPercentEncoding(let component):
+            "DSN \(component) has an invalid percent-escape (%XX)"
+        case .unknownOption(let s):
+            "DSN option '\(s)' is unknown (supported: socket)"
+        case .invalidSocket(let s):
+            "DSN socket '\(s)' must be an absolute path"
+        case .socketNeedsLocalhost(let host):
+            "DSN gives a socket but host '\(host)': a Unix socket needs host localhost"
+        }
+    }
+}

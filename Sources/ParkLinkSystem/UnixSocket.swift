@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CParkLinkShims
+
+/// Unix-domain stream sockets for the status channel between the daemon and the CLI.
+public enum UnixSocket {
+    /// `sun_path` holds 108 bytes including the terminating NUL.
+    public static let maxPathBytes = 107
+
+    public struct PathTooLong: Error, CustomStringConvertible {
+        public var path: String
+        public var description: String {
+            "socket path is \(path.utf8.count) bytes, longer than the \(UnixSocket.maxPathBytes) a Unix socket allows: \(path); use a shorter state directory (--state-dir)"
+        }
+    }
+
+    private static func address(_ path: String) throws -> sockaddr_un {
+        guard path.utf8.count <= maxPathBytes else { throw PathTooLong(path: path) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
+            for (i, b) in path.utf8.enumerated() { dst[i] = b }
+            dst[path.utf8.count] = 0
+        }
+        return addr
+    }
+
+    /// Binds and listens at `path`, replacing a stale socket file left by a crash.
+    /// The corresponding C functions are `socket`, `bind` and `listen`.
+    public static func listen(path: String, backlog: Int32 = 16) throws -> FileDescriptor {
+        var addr = try address(path)
+        let fd = FileDescriptor(adopting: try syscall("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }, label: path)
+        unlink(path)
+        try withUnsafePointer(to: &addr) { p throws(SystemError) in
+            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in
+                try syscall("bind(\(path))") { bind(fd.raw, sa, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+        }
+        chmod(path, 0o660)
+        try syscall("listen(\(path))") { Glibc.listen(fd.raw, backlog) }
+        return fd
+    }
+
+    /// Connects to `path`. The corresponding C functions are `socket` and `connect`.
+    public static func connect(path: String) throws -> FileDescriptor {
+        var addr = try address(path)
+        let fd = FileDescriptor(adopting: try syscall("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }, label: path)
+        try withUnsafePointer(to: &addr) { p throws(SystemError) in
+            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in
+                try syscall("connect(\(path))") { Glibc.connect(fd.raw, sa, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+        }
+        return fd
+    }
+
+    /// Accepts one connection. The corresponding C function is `accept4`.
+    public static func accept(_ listener: FileDescriptor) throws(SystemError) -> FileDescriptor {
+        let fd = try syscall("accept4") { parklink_accept4_cloexec(listener.raw) }
+        return FileDescriptor(adopting: fd, label: "status-client")
+    }
+
+    /// Sets send and receive time-outs so a stuck peer cannot hold a thread for ever.
+    public static func setTimeouts(_ fd: FileDescriptor, milliseconds: Int) {
+        var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+        setsockopt(fd.raw, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd.raw, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Reads until the peer closes or `limit` bytes.
+    public static func readAll(_ fd: FileDescriptor, limit: Int = 16 << 20) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while out.count < limit {
+            let n = try chunk.withUnsafeMutableBytes { p in try fd.read(into: p) }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    /// Reads one `\n`-terminated line (without it), at most `limit` bytes.
+    public static func readLine(_ fd: FileDescriptor, limit: Int = 4_096) throws -> String {
+        var out: [UInt8] = []
+        var byte: UInt8 = 0
+        while out.count < limit {
+            let n = try withUnsafeMutableBytes(of: &byte) { p in try fd.read(into: p) }
+            if n == 0 || byte == UInt8(ascii: "\n") { break }
+            out.append(byte)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

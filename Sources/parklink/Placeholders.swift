@@ -1,0 +1,3 @@
+import ArgumentParser
+struct SimulateCommand: ParsableCommand {}
+struct ForecastCommand: ParsableCommand {}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import ParkLinkDaemon
+import ParkLinkProtocol
+import ParkLinkSystem
+
+extension FrameEncoding: ExpressibleByArgument {}
+extension ApplianceConfig.InsertMethod: ExpressibleByArgument {}
+
+/// `parklink run`: the appliance daemon.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Read the gateway's serial line into MariaDB until SIGTERM/SIGINT.",
+        discussion: """
+            DSN: mysql://user:password@host:port/database or mysql://user@localhost/database?socket=PATH; \
+            the password may instead come from PARKLINK_DB_PASSWORD. Without --db (and no dsn in the \
+            config file), a private MariaDB in the state directory is started on demand. On SIGTERM or \
+            SIGINT it stops reading, drains the ring, commits, and exits 0.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Serial device of the gateway, e.g. /dev/ttyACM0.")
+    var device: String?
+    @Option(name: .long, help: "Database DSN (see below).")
+    var db: String?
+    @Option(name: .long, help: "Wire framing: text or binary.")
+    var framing: FrameEncoding?
+    @Option(name: .long, help: "Baud rate (e.g. 115200, 1000000; a USB CDC gateway ignores it).")
+    var baud: UInt32?
+    @Option(name: .long, help: "Configuration file (TOML).")
+    var config: String?
+    @Option(name: .customLong("insert-method"), help: "array-binding (default) or multi-row.")
+    var insertMethod: ApplianceConfig.InsertMethod?
+
+    func validate() throws {
+        if let b = baud, !(50...4_000_000).contains(b) { throw ValidationError("--baud must be between 50 and 4000000") }
+    }
+
+    func run() throws {
+        var o = ApplianceRunner.Overrides()
+        o.device = device
+        o.dsn = db
+        o.framing = framing
+        o.baud = baud
+        o.stateDirectory = global.stateDirectory
+        o.insertMethod = insertMethod
+        Signals.blockTermination()
+        let logger = global.makeLogger()
+        do {
+            let c = try ApplianceRunner.configuration(file: config, overrides: o)
+            let code = try ApplianceRunner.run(config: c, logger: logger)
+            if code != 0 { throw ExitCode(code) }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            fail("\(error)", code: 2)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import ParkLinkDaemon
+
+/// `parklink status`: what the running daemon is doing, from its status socket.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the running daemon's link, ring and store counters.",
+        discussion: "Exits 1 when no daemon is running in the state directory."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .long, help: "Print the snapshot as one JSON object.")
+    var json = false
+    @Option(name: .long, help: "Refresh every N seconds until Ctrl-C.")
+    var watch: Double?
+
+    func validate() throws {
+        if let w = watch, !(w >= 0.2) { throw ValidationError("--watch must be at least 0.2 seconds") }
+    }
+
+    func run() throws {
+        let socket = global.state().statusSocket
+        repeat {
+            let reply: String
+            do {
+                reply = try StatusClient.request("status", socket: socket)
+            } catch {
+                fail("\(error)")
+            }
+            if json {
+                print(reply.trimmingCharacters(in: .whitespacesAndNewlines))
+            } else {
+                guard let snap = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(reply.utf8)) else {
+                    fail("the daemon answered something that is not a status snapshot: \(reply.prefix(200))")
+                }
+                if watch != nil { print("\u{1B}[2J\u{1B}[H", terminator: "") }
+                print(StatusReport.render(snap))
+            }
+            if let w = watch { Thread.sleep(forTimeInterval: w) }
+        } while watch != nil
+    }
+}

@@ -1,0 +1,97 @@
+import ParkLinkIngest
+import ParkLinkSystem
+import Testing
+
+@Suite("Ring buffer")
+struct RingBufferTests {
+    @Test("pops what was pushed, in order, across the wrap-around")
+    func fifoAcrossWrap() {
+        let ring = RingBuffer<Int>(capacity: 8)
+        let out = UnsafeMutablePointer<Int>.allocate(capacity: 8)
+        defer { out.deallocate() }
+        var next = 0, expected = 0
+        for round in 0..<50 {
+            let k = round % 7 + 1
+            let items = Array(next..<next + k)
+            next += k
+            #expect(ring.push(items))
+            let n = ring.pop(into: out, max: 8, lingerMs: 0)
+            #expect(n == k)
+            for i in 0..<n {
+                #expect(out[i] == expected)
+                expected += 1
+            }
+        }
+        #expect(ring.pushed == next)
+        #expect(ring.popped == next)
+        #expect(ring.fill == 0)
+    }
+
+    @Test("tryPush takes only what fits and the high-water mark remembers the peak")
+    func boundedAndHighWater() {
+        let ring = RingBuffer<Int>(capacity: 4)
+        let taken = Array(0..<10).withUnsafeBufferPointer { ring.tryPush($0) }
+        #expect(taken == 4)
+        #expect(ring.fill == 4)
+        #expect(ring.highWater == 4)
+        let out = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        defer { out.deallocate() }
+        #expect(ring.pop(into: out, max: 3, lingerMs: 0) == 3)
+        #expect(ring.fill == 1)
+        #expect(ring.highWater == 4)
+    }
+
+    @Test("a full ring makes the producer wait, counts the wait, and loses nothing")
+    func producerWaitsWhenFull() {
+        let ring = RingBuffer<Int>(capacity: 16)
+        let total = 200_000
+        let producer = NamedThread(name: "test-producer") {
+            var batch: [Int] = []
+            for i in 0..<total {
+                batch.append(i)
+                if batch.count == 64 || i == total - 1 {
+                    ring.push(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        let out = UnsafeMutablePointer<Int>.allocate(capacity: 512)
+        defer { out.deallocate() }
+        var expected = 0
+        var ok = true
+        while expected < total {
+            let n = ring.pop(into: out, max: 512, lingerMs: 0)
+            for i in 0..<n where out[i] != expected + i { ok = false }
+            expected += n
+            if expected % 10_000 < 512 { Clock.sleep(milliseconds: 1) }  // let it fill up
+        }
+        producer.join()
+        #expect(ok)
+        #expect(expected == total)
+        #expect(ring.producerWaits > 0)
+        #expect(ring.highWater == 16)
+    }
+
+    @Test("close wakes a waiting consumer; what is queued is still drained")
+    func closeDrains() {
+        let ring = RingBuffer<Int>(capacity: 8)
+        ring.push([1, 2, 3])
+        ring.close()
+        let out = UnsafeMutablePointer<Int>.allocate(capacity: 8)
+        defer { out.deallocate() }
+        #expect(ring.pop(into: out, max: 8, lingerMs: 1_000) == 3)
+        #expect(ring.pop(into: out, max: 8, lingerMs: 1_000) == 0)
+        #expect(ring.push([4]) == false)
+    }
+
+    @Test("the consumer lingers for a fuller batch but returns what came")
+    func lingerReturnsPartialBatch() {
+        let ring = RingBuffer<Int>(capacity: 64)
+        ring.push([7])
+        let out = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+        defer { out.deallocate() }
+        let n = ring.pop(into: out, max: 64, lingerMs: 30)
+        #expect(n == 1)
+        #expect(out[0] == 7)
+    }
+}
