@@ -59,7 +59,6 @@ let package = Package(
             name: "ParkLinkDaemon",
             dependencies: [
                 "ParkLinkProtocol", "ParkLinkSystem", "ParkLinkStore", "ParkLinkIngest",
-                "ParkLinkAnalytics", "ParkLinkSimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -67,11 +66,12 @@ let package = Package(
         .executableTarget(
             name: "parklink",
             dependencies: [
-                "ParkLinkDaemon", "ParkLinkStore", "ParkLinkSimulator", "ParkLinkAnalytics",
+                "ParkLinkDaemon", "ParkLinkStore",
                 "ParkLinkSystem", "ParkLinkProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["SimulateCommand.swift", "ForecastCommand.swift"]
         ),
         .testTarget(
             name: "ParkLinkProtocolTests",

@@ -43,7 +43,7 @@ public enum ApplianceRunner {
         }
         logger.info("no --db given: using the private MariaDB in the state directory", metadata: ["state.dir": "\(state.path)"])
         try state.create()
-        return try EmbeddedDatabase(stateDirectory: state.databaseDirectory).start()
+        return try EmbeddedDatabase(stateDirectory: state.path).start()
     }
 
     /// Runs until a termination signal; returns the process exit code.
@@ -63,7 +63,7 @@ public enum ApplianceRunner {
         let pipeline = try Pipeline(
             options: .init(config: c, device: device, state: state, databaseLabel: dsn.description),
             logger: logger,
-            makeStore: { MariaDBBatchStore(dsn: dsn, method: method, maxRows: maxRows) })
+            makeStore: { MariaDBBatchStore(dsn: dsn, method: method, maxRows: maxRows, sessions: $0) })
         try pipeline.start()
         stop()
         let abandoned = pipeline.stop()

@@ -40,7 +40,7 @@ public final class Pipeline: @unchecked Sendable {
     public var extraStatus: (@Sendable () -> [String: JSONValue])?
     public var extraCommands: (@Sendable (String) -> String?)?
 
-    public init(options: Options, logger: Logger, makeStore: @escaping @Sendable () -> BatchStore) throws {
+    public init(options: Options, logger: Logger, makeStore: @escaping @Sendable (SessionResolving) -> BatchStore) throws {
         self.options = options
         self.logger = logger
         let c = options.config
@@ -57,7 +57,7 @@ public final class Pipeline: @unchecked Sendable {
         wc.lingerMs = c.batchLingerMs
         wc.shutdownGraceMs = c.shutdownGraceSeconds * 1_000
         writer = ReadingWriter(config: wc, ring: ring, events: events, counters: storeCounters,
-                               logger: logger, makeStore: makeStore)
+                               logger: logger, makeStore: { [sessions] in makeStore(sessions) })
     }
 
     public func start() throws {

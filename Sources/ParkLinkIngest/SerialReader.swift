@@ -104,6 +104,59 @@ public final class SerialReader: @unchecked Sendable {
         mutating func reject(_ reason: RejectReason) {
             rejects[reason, default: 0] += 1
         }
+
+        /// Housekeeping at `now` (HELLO time-outs). A method, so the tracker and the
+        /// effects are two fields of one exclusive access rather than two accesses to a
+        /// captured variable.
+        mutating func tick(now: Int64) {
+            nowMs = now
+            tracker.tick(nowMs: now, effects: &effects)
+        }
+
+        /// Hands what the last chunk produced to the ring, the event queue and the
+        /// counters (once per chunk, not per frame), and clears it. Returns whether the
+        /// gateway should be PINGed.
+        mutating func hand(over ring: RingBuffer<StampedReading>, events queue: LinkEventQueue,
+                           counters: LinkCounters, logger: Logger) -> Bool {
+            counters.frames.add(frames)
+            counters.readings.add(readings)
+            counters.hellos.add(hellos)
+            counters.heartbeats.add(heartbeats)
+            for (reason, n) in rejects where n > 0 { counters.addRejects(reason, n) }
+            rejects.removeAll(keepingCapacity: true)
+            frames = 0; readings = 0; hellos = 0; heartbeats = 0
+            counters.gaps.add(effects.gaps)
+            counters.missingReadings.add(effects.missingReadings)
+            counters.unannouncedReboots.add(effects.unannouncedReboots)
+            counters.droppedNoSession.add(effects.droppedNoSession)
+            counters.pendingNoSession.store(tracker.pendingCount, ordering: .relaxed)
+            counters.gatewayTxDropped.store(Int(tracker.gatewayTxDropped), ordering: .relaxed)
+            for event in effects.events {
+                queue.append(event)
+                switch event {
+                case .gap(let key, let first, let count, _):
+                    logger.warning("link gap", metadata: ["link.session": "\(key)", "gap.first_seq": "\(first)", "gap.count": "\(count)"])
+                case .session(let key, let hello, _):
+                    logger.info("gateway session", metadata: ["link.session": "\(key)", "session.synthetic": "\(hello == nil)"])
+                }
+            }
+            if !effects.events.isEmpty { counters.setSession(tracker.currentSession?.description) }
+            if effects.unannouncedReboots > 0 {
+                logger.warning("gateway seq went back without HELLO: unannounced reboot")
+            }
+            if !effects.ready.isEmpty {
+                // Until the spool exists, a full ring makes the reader wait (counted by the ring).
+                _ = effects.ready.withUnsafeBufferPointer { ring.push($0) }
+            }
+            let ping = effects.wantsPing
+            effects.clear()
+            return ping
+        }
+
+        mutating func flushForShutdown(now: Int64) {
+            nowMs = now
+            tracker.flushForShutdown(nowMs: now, effects: &effects)
+        }
     }
 
     private func run() {
@@ -120,43 +173,13 @@ public final class SerialReader: @unchecked Sendable {
         func isStopping() -> Bool { stopping.withLock { $0 } }
 
         func publish() {
-            let e = sink.effects
-            counters.frames.add(sink.frames)
-            counters.readings.add(sink.readings)
-            counters.hellos.add(sink.hellos)
-            counters.heartbeats.add(sink.heartbeats)
-            for (reason, n) in sink.rejects where n > 0 { counters.addRejects(reason, n) }
-            sink.rejects.removeAll(keepingCapacity: true)
-            sink.frames = 0; sink.readings = 0; sink.hellos = 0; sink.heartbeats = 0
-            counters.gaps.add(e.gaps)
-            counters.missingReadings.add(e.missingReadings)
-            counters.unannouncedReboots.add(e.unannouncedReboots)
-            counters.droppedNoSession.add(e.droppedNoSession)
-            counters.pendingNoSession.store(sink.tracker.pendingCount, ordering: .relaxed)
-            counters.gatewayTxDropped.store(Int(sink.tracker.gatewayTxDropped), ordering: .relaxed)
+            let wantsPing = sink.hand(over: ring, events: events, counters: counters, logger: logger)
             counters.noiseBytes.store(Int(decoder.noiseBytes), ordering: .relaxed)
-            for event in e.events {
-                events.append(event)
-                if case .gap(let key, let first, let count, _) = event {
-                    logger.warning("link gap", metadata: ["link.session": "\(key)", "gap.first_seq": "\(first)", "gap.count": "\(count)"])
-                } else if case .session(let key, let hello, _) = event {
-                    logger.info("gateway session", metadata: ["link.session": "\(key)", "session.synthetic": "\(hello == nil)"])
-                }
-            }
-            if !e.events.isEmpty { counters.setSession(sink.tracker.currentSession?.description) }
-            if e.unannouncedReboots > 0 {
-                logger.warning("gateway seq went back without HELLO: unannounced reboot", metadata: ["link.device": "\(config.device)"])
-            }
-            if !e.ready.isEmpty {
-                // Until the spool exists, a full ring makes the reader wait (counted by the ring).
-                _ = e.ready.withUnsafeBufferPointer { ring.push($0) }
-            }
-            if e.wantsPing, let fd = port, sink.nowMs - lastPingMs >= 1_000 {
+            if wantsPing, let fd = port, sink.nowMs - lastPingMs >= 1_000 {
                 lastPingMs = sink.nowMs
                 write(.ping, to: fd)
                 counters.pingsSent.add(1)
             }
-            sink.effects.clear()
         }
 
         func hangUp(_ fd: FileDescriptor, reason: String) {
@@ -165,8 +188,9 @@ public final class SerialReader: @unchecked Sendable {
             counters.connected.store(false, ordering: .relaxed)
             counters.hangups.add(1)
             logger.warning("link down", metadata: ["link.device": "\(config.device)", "link.reason": "\(reason)"])
-            // A frame cut by the unplug must not be glued to the first bytes after reopen.
-            decoder = StreamDecoder(encoding: config.encoding)
+            // A frame cut by the unplug must not be glued to the first bytes after reopen:
+            // it is rejected (and counted) here.
+            decoder.finish(into: &sink)
         }
 
         while !isStopping() {
@@ -192,8 +216,7 @@ public final class SerialReader: @unchecked Sendable {
                     wake.drain()
                     drainDownlink(to: nil)
                     backoffMs = min(backoffMs * 2, config.maxBackoffMs)
-                    sink.nowMs = Clock.wallMilliseconds()
-                    sink.tracker.tick(nowMs: sink.nowMs, effects: &sink.effects)
+                    sink.tick(now: Clock.wallMilliseconds())
                     publish()
                 }
                 continue
@@ -238,16 +261,14 @@ public final class SerialReader: @unchecked Sendable {
             } else if revents[0] & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
                 gone = revents[0] & Int16(POLLHUP) != 0 ? "hang-up" : "device error"
             }
-            sink.nowMs = Clock.wallMilliseconds()
-            sink.tracker.tick(nowMs: sink.nowMs, effects: &sink.effects)
+            sink.tick(now: Clock.wallMilliseconds())
             publish()
             if let gone { hangUp(fd, reason: gone) }
         }
 
         // Stop: everything decoded goes to the ring, including readings that were
         // still waiting for a HELLO.
-        sink.nowMs = Clock.wallMilliseconds()
-        sink.tracker.flushForShutdown(nowMs: sink.nowMs, effects: &sink.effects)
+        sink.flushForShutdown(now: Clock.wallMilliseconds())
         publish()
         if let fd = port {
             fd.close()

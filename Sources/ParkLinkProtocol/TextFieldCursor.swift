@@ -1,7 +1,9 @@
 /// Reads the comma-separated fields of one text line straight from the received bytes.
 ///
 /// No `String`, no `split`: a reading is eight numbers, and building strings to parse
-/// them would allocate several times per frame on the reader's hot path.
+/// them would allocate several times per frame on the reader's hot path. Its methods
+/// are a few instructions each, called a dozen times per line, so they are forced
+/// inline: left as calls they cost as much as the checksum.
 struct TextFieldCursor {
     let base: UnsafeRawPointer
     private(set) var index: Int
@@ -20,6 +22,7 @@ struct TextFieldCursor {
     }
 
     /// Consumes `byte` if it is next.
+    @inline(__always)
     mutating func consume(_ byte: UInt8) -> Bool {
         guard current == byte else { return false }
         index += 1
@@ -27,6 +30,7 @@ struct TextFieldCursor {
     }
 
     /// Consumes the field separator.
+    @inline(__always)
     mutating func comma() -> Bool { consume(UInt8(ascii: ",")) }
 
     /// A plain decimal number of at least one digit and at most `max`; stops before the
@@ -35,6 +39,7 @@ struct TextFieldCursor {
     /// Leading zeros are accepted: the protocol does not forbid them and the value
     /// is still unambiguous. The bound is checked digit by digit, so a run of digits of
     /// any length cannot overflow.
+    @inline(__always)
     mutating func number(max: UInt32) -> UInt32? {
         let start = index
         var value: UInt64 = 0
@@ -50,6 +55,7 @@ struct TextFieldCursor {
 
     /// An optional number: an empty field (the next byte is `,` or the end) is `nil`.
     /// The outer optional is `nil` when the field is present but not a valid number.
+    @inline(__always)
     mutating func optionalNumber(max: UInt32) -> UInt32?? {
         if index == end || current == UInt8(ascii: ",") { return .some(nil) }
         guard let value = number(max: max) else { return nil }
@@ -57,6 +63,7 @@ struct TextFieldCursor {
     }
 
     /// Exactly `count` hex digits (either case) as a number.
+    @inline(__always)
     mutating func hex(digits count: Int) -> UInt32? {
         guard end - index >= count else { return nil }
         var value: UInt32 = 0
@@ -83,6 +90,7 @@ struct TextFieldCursor {
 /// Lower case is accepted on receive (the protocol writes upper case, and so does
 /// `MessageEncoder`): the case carries no information, the checksum still covers every
 /// field, and NMEA-style senders are known to differ.
+@inline(__always)
 func hexValue(_ byte: UInt8) -> UInt8? {
     switch byte {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): byte &- UInt8(ascii: "0")
@@ -93,6 +101,7 @@ func hexValue(_ byte: UInt8) -> UInt8? {
 }
 
 /// `[A-Za-z0-9_-]`: the characters of a gateway id, in both encodings.
+@inline(__always)
 func isGatewayIdByte(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),

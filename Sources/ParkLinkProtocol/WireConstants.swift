@@ -36,11 +36,3 @@ enum Wire {
         static let helloFixed = 1 + 4 + 3 + 2
     }
 }
-
-extension Hello {
-    /// Whether `gatewayId` follows the protocol: 1–32 characters of `[A-Za-z0-9_-]`.
-    var hasValidGatewayId: Bool {
-        let utf8 = gatewayId.utf8
-        return Wire.gatewayIdLengths.contains(utf8.count) && utf8.allSatisfy(isGatewayIdByte)
-    }
-}

@@ -475,6 +475,20 @@ public final class MariaDBConnection {
         }
     }
 
+    /// Runs `body` between `begin()` and `commit()`; on any error rolls back (ignoring a
+    /// failure to roll back, e.g. on a lost connection) and rethrows the original error.
+    public func transaction<R>(_ body: () throws -> R) throws -> R {
+        try begin()
+        do {
+            let result = try body()
+            try commit()
+            return result
+        } catch {
+            try? rollback()
+            throw error
+        }
+    }
+
     /// Checks that the server still answers (never reconnects by itself).
     ///
     /// The corresponding C function is `mysql_ping`.

@@ -66,7 +66,9 @@ public enum Schema {
     @discardableResult
     public static func migrate(_ c: MariaDBConnection, lockTimeout: Duration = .seconds(30)) throws -> [Int] {
         guard (try c.queryValue("SELECT DATABASE()")) != nil else { throw SchemaError.noDatabase }
-        let seconds = Int(lockTimeout.components.seconds)
+        // GET_LOCK blocks in one read: keep its wait below the connection's read timeout.
+        let readTimeout = Int(c.options.readTimeout.components.seconds)
+        let seconds = max(1, min(Int(lockTimeout.components.seconds), readTimeout - 1))
         let lockName = "LEFT(CONCAT('parklink.schema.', DATABASE()), 64)"
         let got = try c.queryValue("SELECT GET_LOCK(\(lockName), \(seconds))")
         guard got == "1" else { throw SchemaError.lockTimeout(seconds: seconds) }

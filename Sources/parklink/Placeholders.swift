@@ -1,3 +1,4 @@
 import ArgumentParser
 struct SimulateCommand: ParsableCommand {}
 struct ForecastCommand: ParsableCommand {}
+struct DemoCommand: ParsableCommand {}

@@ -10,16 +10,16 @@ struct BinaryFrameDecoderTests {
 
     @Test("empty frames and frames that decode to nothing are noise, counted byte for byte")
     func noise() {
-        let stream: [UInt8] = [0, 0] + Self.hello.wire + [0x01, 0x00] + Self.reading.wire + [0, 0x01, 0x01, 0x00]
+        let stream: [UInt8] = [0, 0] + Self.hello.wire + [0x01, 0x00] + Self.reading.wire + [0, 0x01, 0x00]
         let result = decode(stream, as: .binary)
         #expect(result.events == [.message(Self.hello.decoded.message), .message(r)])
-        #expect(result.noiseBytes == 2 + 2 + 1 + 3)
+        #expect(result.noiseBytes == 2 + 2 + 1 + 2)
     }
 
     @Test("a corrupt frame in the middle costs only that frame")
     func corruptMiddle() {
         var corrupt = Self.reading.wire
-        corrupt[3] ^= 0x40
+        corrupt[6] ^= 0x40  // the low byte of `sensor` (bytes 0, 2, 3, 4, 5 are COBS codes)
         let result = decode(Self.hello.wire + corrupt + Self.reading.wire, as: .binary)
         #expect(result.events == [.message(Self.hello.decoded.message), .rejected(.badCRC), .message(r)])
     }
@@ -53,9 +53,17 @@ struct BinaryFrameDecoderTests {
             let payloadLength = encodedBytes - 1 - 1 - 2  // COBS code, type, CRC
             return Frames.binary(type: 0x01, payload: Array(repeating: UInt8(ascii: "A"), count: payloadLength))
         }
-        #expect(frame(encodedBytes: limit).count == limit + 1)
-        #expect(decode(frame(encodedBytes: limit), as: .binary).events == [.rejected(.malformed)])
-        #expect(decode(frame(encodedBytes: limit + 1) + Self.reading.wire, as: .binary).events == [.rejected(.tooLong), .message(r)])
+        let longest = frame(encodedBytes: limit)
+        let tooLong = frame(encodedBytes: limit + 1) + Self.reading.wire
+        #expect(longest.count == limit + 1)
+        // Wherever a read() cuts the frame, including inside the carried part.
+        for split in 0...tooLong.count {
+            #expect(decode(longest, as: .binary, pieces: [split]).events == [.rejected(.malformed)], "split at \(split)")
+            #expect(decode(tooLong, as: .binary, pieces: [split]).events == [.rejected(.tooLong), .message(r)], "split at \(split)")
+        }
+        let bytewise = Array(repeating: 1, count: tooLong.count)
+        #expect(decode(longest, as: .binary, pieces: bytewise).events == [.rejected(.malformed)])
+        #expect(decode(tooLong, as: .binary, pieces: bytewise).events == [.rejected(.tooLong), .message(r)])
     }
 
     @Test("an overlong frame is rejected once, and the next frame decodes, however the bytes arrive",

@@ -4,7 +4,7 @@ import Testing
 @Suite("COBS")
 struct COBSTests {
     /// The examples of Cheshire and Baker's paper (as tabulated on Wikipedia).
-    static let examples: [(decoded: [UInt8], encoded: [UInt8])] = [
+    static let published: [(decoded: [UInt8], encoded: [UInt8])] = [
         ([], [0x01]),
         ([0x00], [0x01, 0x01]),
         ([0x00, 0x00], [0x01, 0x01, 0x01]),
@@ -19,9 +19,9 @@ struct COBSTests {
         (Array(3...255) + [0x00, 0x01], [0xFE] + Array(3...255) + [0x02, 0x01]),
     ]
 
-    @Test("the published examples encode and decode exactly", arguments: 0..<examples.count)
-    func examples(index: Int) {
-        let (decoded, encoded) = Self.examples[index]
+    @Test("the published examples encode and decode exactly", arguments: 0..<published.count)
+    func publishedExamples(index: Int) {
+        let (decoded, encoded) = Self.published[index]
         #expect(COBS.encode(decoded) == encoded)
         #expect(COBS.decode(encoded) == decoded)
     }

@@ -24,15 +24,31 @@ struct CRC16Tests {
         #expect(CRC16().value == 0xFFFF)
     }
 
-    @Test("the table agrees with the bitwise definition on every two-byte input")
-    func tableMatchesDefinition() {
-        var mismatches = 0
+    @Test("the tables agree with the bitwise definition for every byte pair at every position of a 4-byte step")
+    func tablesMatchDefinition() {
+        var mismatches: [[UInt8]] = []
         for a in 0...255 {
-            for b in 0...255 where CRC16.checksum([UInt8(a), UInt8(b)]) != Self.bitwise([UInt8(a), UInt8(b)]) {
-                mismatches += 1
+            for b in 0...255 {
+                let (a, b) = (UInt8(a), UInt8(b))
+                // Two bytes take the one-at-a-time path; four and five the four-at-a-time one.
+                for input in [[a, b], [a, b, 0x5A, 0xA5], [0x5A, 0xA5, a, b], [0x01, a, b, 0x80, a]]
+                where CRC16.checksum(input) != Self.bitwise(input) {
+                    mismatches.append(input)
+                }
             }
         }
-        #expect(mismatches == 0)
+        #expect(mismatches.isEmpty)
+    }
+
+    @Test("random inputs of every length up to 100 match the bitwise definition")
+    func randomInputs() {
+        var g = SeededGenerator(seed: 0xC2C)
+        for length in 0...100 {
+            for _ in 0..<20 {
+                let input = (0..<length).map { _ in UInt8.random(in: 0...255, using: &g) }
+                #expect(CRC16.checksum(input) == Self.bitwise(input), "\(input)")
+            }
+        }
     }
 
     @Test("updating in pieces gives the one-shot checksum, at every split")

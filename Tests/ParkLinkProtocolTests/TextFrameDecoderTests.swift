@@ -69,10 +69,17 @@ struct TextFrameDecoderTests {
             return Frames.textLine("R,\(String(repeating: "0", count: total - shortest + 1)),12,1034,1,38,2301,420,97")
         }
         let limit = TextFrameDecoder.maxLineBytes
-        #expect(line(bytes: limit).count == limit)
-        #expect(decode(line(bytes: limit), as: .text).events == [.message(r)])
-        #expect(line(bytes: limit + 1).count == limit + 1)
-        #expect(decode(line(bytes: limit + 1) + Self.reading.bytes, as: .text).events == [.rejected(.tooLong), .message(r)])
+        let longest = line(bytes: limit)
+        let tooLong = line(bytes: limit + 1) + Self.reading.bytes
+        #expect(longest.count == limit)
+        // Wherever a read() cuts the line, including inside the carried part.
+        for split in 0...tooLong.count {
+            #expect(decode(longest, as: .text, pieces: [split]).events == [.message(r)], "split at \(split)")
+            #expect(decode(tooLong, as: .text, pieces: [split]).events == [.rejected(.tooLong), .message(r)], "split at \(split)")
+        }
+        let bytewise = Array(repeating: 1, count: tooLong.count)
+        #expect(decode(longest, as: .text, pieces: bytewise).events == [.message(r)])
+        #expect(decode(tooLong, as: .text, pieces: bytewise).events == [.rejected(.tooLong), .message(r)])
     }
 
     @Test("an overlong line is rejected once, and the next line decodes, however the bytes arrive",

@@ -33,12 +33,15 @@ struct SeasonalProfile: Codable, Sendable, Equatable {
     /// 1), so a feed every 5 s and one every 30 min teach a bin equally per day.
     mutating func update(at t: Double, value: Double, mass: Double, alpha: Double) {
         let p = position(t)
-        for (bin, share) in [(p.lower, 1 - p.fraction), (p.upper, p.fraction)] where share > 0 {
-            let m = share * mass
-            visits[bin] += m
-            let rate = max(1 - pow(1 - alpha, m), m / visits[bin])
-            values[bin] += min(rate, 1) * (value - values[bin])
-        }
+        updateBin(p.lower, value: value, mass: (1 - p.fraction) * mass, alpha: alpha)
+        updateBin(p.upper, value: value, mass: p.fraction * mass, alpha: alpha)
+    }
+
+    private mutating func updateBin(_ bin: Int, value: Double, mass m: Double, alpha: Double) {
+        guard m > 0 else { return }
+        visits[bin] += m
+        let rate = max(1 - pow(1 - alpha, m), m / visits[bin])
+        values[bin] += min(rate, 1) * (value - values[bin])
     }
 
     /// Nil when neither neighbouring bin has `minimumVisits`: an untrained profile must not

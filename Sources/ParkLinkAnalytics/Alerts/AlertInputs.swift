@@ -1,0 +1,51 @@
+/// What the sampler copies out per sensor for the alert rules.
+public struct SensorSnapshot: Sendable, Equatable {
+    public var gateway: String
+    public var sensor: UInt16
+    /// Host UTC ms of the last reading; nil if the sensor is configured but never heard.
+    public var lastSeenMs: Int64?
+    public var lastVoltage: Double?
+    public var lastPowerWatts: Double?
+    public var healthScore: Double?
+
+    public init(gateway: String, sensor: UInt16, lastSeenMs: Int64?, lastVoltage: Double? = nil,
+                lastPowerWatts: Double? = nil, healthScore: Double? = nil) {
+        self.gateway = gateway
+        self.sensor = sensor
+        self.lastSeenMs = lastSeenMs
+        self.lastVoltage = lastVoltage
+        self.lastPowerWatts = lastPowerWatts
+        self.healthScore = healthScore
+    }
+
+    public init(gateway: String, sensor: UInt16, stats: SensorStats, healthScore: Double?) {
+        self.init(gateway: gateway, sensor: sensor, lastSeenMs: stats.lastSeenMs,
+                  lastVoltage: stats.lastVoltage, lastPowerWatts: stats.lastPowerWatts,
+                  healthScore: healthScore)
+    }
+
+    public var subject: AlertSubject { .sensor(gateway: gateway, sensor: sensor) }
+}
+
+/// The pipeline counters the appliance-level rules read, copied at one evaluation.
+public struct PipelineCounters: Sendable, Equatable {
+    /// The serial link is open and frames are arriving.
+    public var linkUp: Bool
+    /// Frames lost on the link (sequence gaps) since the daemon started; monotonic.
+    public var framesLost: UInt64
+    public var ringCount: Int
+    public var ringCapacity: Int
+    /// Readings waiting in the on-disk spool.
+    public var spoolPending: Int
+    public var databaseUp: Bool
+
+    public init(linkUp: Bool, framesLost: UInt64, ringCount: Int, ringCapacity: Int,
+                spoolPending: Int, databaseUp: Bool) {
+        self.linkUp = linkUp
+        self.framesLost = framesLost
+        self.ringCount = ringCount
+        self.ringCapacity = ringCapacity
+        self.spoolPending = spoolPending
+        self.databaseUp = databaseUp
+    }
+}

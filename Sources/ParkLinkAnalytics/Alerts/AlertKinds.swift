@@ -1,0 +1,90 @@
+/// How urgent an alert is; ordered info < warning < critical.
+public enum AlertSeverity: String, Codable, Sendable, CaseIterable, Comparable {
+    case info, warning, critical
+
+    private var rank: Int {
+        switch self {
+        case .info: 0
+        case .warning: 1
+        case .critical: 2
+        }
+    }
+
+    public static func < (a: AlertSeverity, b: AlertSeverity) -> Bool { a.rank < b.rank }
+}
+
+/// The conditions the appliance watches. Raw values are what the database stores.
+public enum AlertType: String, Codable, Sendable, CaseIterable {
+    // Per sensor.
+    case deviceOffline = "DEVICE_OFFLINE"
+    case highPower = "HIGH_POWER"
+    case invalidData = "INVALID_DATA"
+    case lowHealth = "LOW_HEALTH"
+    // The appliance's own.
+    case linkDown = "LINK_DOWN"
+    case linkGap = "LINK_GAP"
+    case ringHigh = "RING_HIGH"
+    case spoolInUse = "SPOOL_IN_USE"
+    case databaseDown = "DB_DOWN"
+
+    public var severity: AlertSeverity {
+        switch self {
+        case .deviceOffline, .linkDown, .databaseDown: .critical
+        case .highPower, .invalidData, .linkGap, .ringHigh: .warning
+        case .lowHealth, .spoolInUse: .info
+        }
+    }
+}
+
+/// What an alert is about: one sensor, or one part of the appliance.
+public enum AlertSubject: Hashable, Codable, Sendable, CustomStringConvertible {
+    case sensor(gateway: String, sensor: UInt16)
+    case component(Component)
+
+    public enum Component: String, Codable, Sendable, CaseIterable {
+        case link, ring, store, spool
+    }
+
+    public static let link = AlertSubject.component(.link)
+    public static let ring = AlertSubject.component(.ring)
+    public static let store = AlertSubject.component(.store)
+    public static let spool = AlertSubject.component(.spool)
+
+    /// A stable text key for storage: `gateway/sensor` for a sensor, the component name
+    /// otherwise.
+    public var description: String {
+        switch self {
+        case let .sensor(gateway, sensor): "\(gateway)/\(sensor)"
+        case let .component(c): c.rawValue
+        }
+    }
+}
+
+/// One condition found active by `AlertRules` at one evaluation.
+public struct AlertCondition: Hashable, Codable, Sendable {
+    public var subject: AlertSubject
+    public var type: AlertType
+    public var severity: AlertSeverity
+    /// A human sentence with the value that tripped the rule.
+    public var message: String
+
+    public init(subject: AlertSubject, type: AlertType, severity: AlertSeverity? = nil, message: String) {
+        self.subject = subject
+        self.type = type
+        self.severity = severity ?? type.severity
+        self.message = message
+    }
+
+    public var key: AlertKey { AlertKey(subject: subject, type: type) }
+}
+
+/// The identity the "at most one open alert" rule is about.
+public struct AlertKey: Hashable, Codable, Sendable {
+    public var subject: AlertSubject
+    public var type: AlertType
+
+    public init(subject: AlertSubject, type: AlertType) {
+        self.subject = subject
+        self.type = type
+    }
+}

@@ -1,0 +1,77 @@
+/// Pure alert rules: a snapshot in, the set of conditions active now out. No state,
+/// no clock of its own; `AlertBook` turns successive results into opened and resolved
+/// alerts. Thresholds default to DESIGN.md's.
+public struct AlertRules: Codable, Sendable, Equatable {
+    /// DEVICE_OFFLINE when no reading for more than this.
+    public var offlineAfterSeconds = 120.0
+    /// HIGH_POWER when the last power is above this.
+    public var highPowerWatts = 1_500.0
+    /// INVALID_DATA when the last voltage lies outside this (strictly).
+    public var validVoltage: ClosedRange<Double> = 100...300
+    /// LOW_HEALTH when the score is below this.
+    public var lowHealthBelow = 30.0
+    /// RING_HIGH when the ring holds more than this fraction of its capacity.
+    public var ringHighFraction = 0.8
+
+    public init() {}
+
+    /// The sensor's active conditions at `nowMs`. A sensor never heard from is offline.
+    /// Power and voltage rules read the last values even while the sensor is offline: the
+    /// last thing it said is still the best knowledge, and the technician needs both alerts.
+    public func conditions(for s: SensorSnapshot, nowMs: Int64) -> [AlertCondition] {
+        var out: [AlertCondition] = []
+        if let seen = s.lastSeenMs {
+            let age = Double(nowMs - seen) / 1_000
+            if age > offlineAfterSeconds {
+                out.append(AlertCondition(subject: s.subject, type: .deviceOffline,
+                                          message: "no reading for \(Int(age)) s"))
+            }
+        } else {
+            out.append(AlertCondition(subject: s.subject, type: .deviceOffline, message: "never reported"))
+        }
+        if let p = s.lastPowerWatts, p > highPowerWatts {
+            out.append(AlertCondition(subject: s.subject, type: .highPower,
+                                      message: "power \(format(p)) W above \(format(highPowerWatts)) W"))
+        }
+        if let v = s.lastVoltage, !validVoltage.contains(v) {
+            out.append(AlertCondition(subject: s.subject, type: .invalidData,
+                                      message: "voltage \(format(v)) V outside \(format(validVoltage.lowerBound))–\(format(validVoltage.upperBound)) V"))
+        }
+        if let h = s.healthScore, h < lowHealthBelow {
+            out.append(AlertCondition(subject: s.subject, type: .lowHealth,
+                                      message: "health \(format(h)) below \(format(lowHealthBelow))"))
+        }
+        return out
+    }
+
+    /// The appliance's own conditions. LINK_GAP is active when `framesLost` grew since
+    /// `previous` (the counters at the last evaluation); with no previous evaluation, or
+    /// after the counter went backwards (a restart), any loss counts as new.
+    public func conditions(for c: PipelineCounters, previous: PipelineCounters?) -> [AlertCondition] {
+        var out: [AlertCondition] = []
+        if !c.linkUp {
+            out.append(AlertCondition(subject: .link, type: .linkDown, message: "serial link down"))
+        }
+        let before = previous.map { $0.framesLost <= c.framesLost ? $0.framesLost : 0 } ?? 0
+        if c.framesLost > before {
+            out.append(AlertCondition(subject: .link, type: .linkGap,
+                                      message: "\(c.framesLost - before) frames lost since last check"))
+        }
+        if c.ringCapacity > 0, Double(c.ringCount) > ringHighFraction * Double(c.ringCapacity) {
+            out.append(AlertCondition(subject: .ring, type: .ringHigh,
+                                      message: "ring \(c.ringCount)/\(c.ringCapacity) full"))
+        }
+        if c.spoolPending > 0 {
+            out.append(AlertCondition(subject: .spool, type: .spoolInUse,
+                                      message: "\(c.spoolPending) readings spooled to disk"))
+        }
+        if !c.databaseUp {
+            out.append(AlertCondition(subject: .store, type: .databaseDown, message: "database unreachable"))
+        }
+        return out
+    }
+
+    private func format(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String((x * 10).rounded() / 10)
+    }
+}

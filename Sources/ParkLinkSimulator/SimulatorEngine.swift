@@ -1,0 +1,442 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ParkLinkProtocol
+import ParkLinkSystem
+
+/// The gateway's firmware loop, run by the simulator's thread: wake every tick (or at
+/// once on a downlink frame or a command), emit the readings that are due, send the
+/// heartbeat when due, write the transmit buffer, publish the ledger.
+///
+/// A struct owned by the thread (a local variable there), so the hot loop touches no
+/// class properties and pays no exclusivity checks or locks per reading; it is handed
+/// back to the `GatewaySimulator` when the thread ends, for `close()`.
+struct SimulatorEngine {
+    private let config: Config
+    private let shared: SimulatorShared
+    private var link: PtyLink
+    private var linkOpen = true
+    private var tx: TransmitBuffer
+    private var downlinkDecoder: StreamDecoder
+    private var downSink = DownlinkSink()
+    private var random: SimulatorRandom
+    private var bays: BayModel
+    private var delta: LedgerDelta
+
+    typealias Config = GatewaySimulator.Config
+
+    private enum Phase {
+        case waitingForHost(sinceNs: UInt64)
+        case running
+        /// Waiting for the host to read what is queued, then the cable comes out.
+        case unplugging(untilNs: UInt64, drainDeadlineNs: UInt64)
+        case unplugged(untilNs: UInt64)
+        case finishing(deadlineNs: UInt64)
+        case finished
+    }
+
+    private var phase: Phase = .waitingForHost(sinceNs: 0)
+
+    // The current boot.
+    private var booted = false
+    private var bootId: UInt32 = 0
+    private var bootStartNs: UInt64 = 0
+    private var nextSeq: UInt32 = 0
+    private var bootTxDropped: UInt64 = 0
+    /// Round-robin slots (a reading due from one sensor) since the boot began.
+    private var slotsDone: UInt64 = 0
+    private var nextHeartbeatNs: UInt64 = 0
+    private var firstBootNs: UInt64 = 0
+    private var pendingGap = 0
+    /// Ticks in a row on which the host had read everything (for the drain checks).
+    private var quietTicks = 0
+    /// `next_seq` of the last HB sent, to avoid sending the same one twice in a row.
+    private var lastHeartbeatSeq: UInt32?
+
+    private let nanosPerSlot: Double
+    private let heartbeatNs: UInt64
+    private let sensorCount: UInt64
+
+    init(config: Config, misbehaviors: [Misbehavior], link: PtyLink, shared: SimulatorShared) {
+        self.config = config
+        self.shared = shared
+        self.link = link
+        tx = TransmitBuffer(capacity: config.txBufferBytes)
+        downlinkDecoder = StreamDecoder(encoding: config.encoding)
+        random = SimulatorRandom(seed: config.seed)
+        bays = BayModel(config: config, misbehaviors: misbehaviors, random: &random)
+        // A tick's readings, so that merging them into the ledger never reallocates.
+        delta = LedgerDelta(reserving: config.recordReadings ? Int(config.totalRate / 100) + 64 : 0)
+        nanosPerSlot = 1e9 / config.totalRate
+        heartbeatNs = UInt64(config.heartbeatIntervalSeconds * 1e9)
+        sensorCount = UInt64(config.sensors)
+    }
+
+    // MARK: - The loop
+
+    mutating func run() {
+        let now = Clock.monotonicNanoseconds()
+        if config.waitForHost {
+            setPhase(.waitingForHost(sinceNs: now))
+        } else {
+            boot(announced: true, now: now)
+            setPhase(.running)
+        }
+        let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+        defer { readBuffer.deallocate() }
+        var fds = [
+            pollfd(fd: -1, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: shared.wake.readEnd.raw, events: Int16(POLLIN), revents: 0),
+        ]
+        while true {
+            if case .finished = phase { break }
+            fds[0].fd = linkOpen ? link.controller.raw : -1
+            fds[0].revents = 0
+            fds[1].revents = 0
+            _ = try? syscall("poll") { poll(&fds, 2, Int32(config.tickMilliseconds)) }
+            if fds[1].revents != 0 {
+                shared.wake.drain()
+            }
+            if linkOpen && fds[0].revents & Int16(POLLIN) != 0 {
+                readDownlink(into: readBuffer)
+            }
+            let now = Clock.monotonicNanoseconds()
+            for command in shared.takeCommands() { apply(command, now: now) }
+            step(now: now)
+            publish()
+        }
+    }
+
+    private mutating func readDownlink(into buffer: UnsafeMutableRawBufferPointer) {
+        while true {
+            let n: Int
+            do {
+                n = try link.controller.read(into: buffer)
+            } catch {
+                return  // EAGAIN: all read; EIO: no follower open (cannot happen while the keeper is)
+            }
+            if n <= 0 { return }
+            downlinkDecoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), into: &downSink)
+            if n < buffer.count { return }
+        }
+    }
+
+    private mutating func step(now: UInt64) {
+        switch phase {
+        case .waitingForHost(let since):
+            let timedOut = config.hostWaitTimeoutSeconds.map { Double(now - since) / 1e9 >= $0 } ?? false
+            if booted {
+                // After an unplug: the boot goes on, but nobody is listening yet.
+                emitDue(now: now, linkUp: false)
+                if downSink.sawHost || timedOut {
+                    setPhase(.running)
+                    running(now: now)
+                }
+            } else if downSink.sawHost || timedOut {
+                boot(announced: true, now: now)
+                downSink.unansweredPings = 0  // the boot's HELLO answers them
+                setPhase(.running)
+                running(now: now)
+            }
+        case .running:
+            running(now: now)
+        case .unplugging(let until, let deadline):
+            emitDue(now: now, linkUp: false)
+            if now < deadline { flush() }  // an abrupt unplug writes nothing more
+            if now >= deadline || hostHasReadEverything() {
+                hangUp()
+                setPhase(.unplugged(untilNs: until))
+            }
+        case .unplugged(let until):
+            emitDue(now: now, linkUp: false)
+            if now >= until {
+                do {
+                    try link.replug()
+                    linkOpen = true
+                    downlinkDecoder = StreamDecoder(encoding: config.encoding)
+                    shared.devicePath.withLock { $0 = link.devicePath }
+                    shared.downlink.withLock { $0.hostSeen = false }
+                    setPhase(config.waitForHost ? .waitingForHost(sinceNs: now) : .running)
+                } catch {
+                    // Out of ptys: stay unplugged and try again next tick.
+                }
+            }
+        case .finishing(let deadline):
+            flush()
+            if hostHasReadEverything() || now >= deadline {
+                if !tx.isEmpty {
+                    delta.recordLost(tx.discardQueued(keepingPartialFrame: false))
+                }
+                setPhase(.finished)
+            }
+        case .finished:
+            break
+        }
+    }
+
+    /// The normal state: answer PINGs, emit, heartbeat, write, and stop when the run's
+    /// duration is over.
+    private mutating func running(now: UInt64) {
+        for _ in 0..<downSink.unansweredPings { appendHello() }
+        downSink.unansweredPings = 0
+        var until = now
+        var over = false
+        if let d = config.durationSeconds {
+            let end = firstBootNs + UInt64(d * 1e9)
+            if now >= end {
+                until = end
+                over = true
+            }
+        }
+        emitDue(now: until, linkUp: true)
+        if until >= nextHeartbeatNs {
+            appendHeartbeat(now: until)
+            nextHeartbeatNs = max(nextHeartbeatNs + heartbeatNs, until + 1)
+        }
+        flush()
+        if over { beginFinishing(now: now) }
+    }
+
+    private mutating func apply(_ command: SimulatorShared.Command, now: UInt64) {
+        switch command {
+        case .stop:
+            switch phase {
+            case .finishing, .finished: break
+            case .running: beginFinishing(now: now)
+            case .unplugging, .unplugged, .waitingForHost:
+                if linkOpen && booted { beginFinishing(now: now) } else { setPhase(.finished) }
+            }
+        case .gap(let count):
+            pendingGap += count
+        case .reboot(let announced):
+            guard booted else { return }  // not booted yet: nothing to reboot
+            delta.recordLost(tx.discardQueued(keepingPartialFrame: true))
+            boot(announced: announced, now: now)
+        case .unplug(let seconds, let abrupt):
+            guard booted, linkOpen else { return }
+            switch phase {
+            case .running, .waitingForHost:
+                let until = now + UInt64(seconds * 1e9)
+                let drain = abrupt ? now : now + UInt64(config.drainTimeoutSeconds * 1e9)
+                quietTicks = 0
+                setPhase(.unplugging(untilNs: until, drainDeadlineNs: min(drain, until)))
+                if abrupt { step(now: now) }
+            default:
+                break
+            }
+        }
+    }
+
+    private mutating func beginFinishing(now: UInt64) {
+        // So the host sees the tail's next_seq at once (unless this tick's HB just did).
+        if lastHeartbeatSeq != nextSeq { appendHeartbeat(now: now) }
+        quietTicks = 0
+        setPhase(.finishing(deadlineNs: now + UInt64(config.drainTimeoutSeconds * 1e9)))
+    }
+
+    // MARK: - Boots
+
+    private mutating func boot(announced: Bool, now: UInt64) {
+        publish()  // the old boot's last changes go to the old boot's record
+        bootId = booted ? SimulatorRandom.freshBootId(avoiding: bootId) : (config.bootId ?? SimulatorRandom.freshBootId(avoiding: nil))
+        if !booted { firstBootNs = now }
+        booted = true
+        bootStartNs = now
+        nextSeq = 0
+        lastHeartbeatSeq = nil
+        bootTxDropped = 0
+        slotsDone = 0
+        pendingGap = 0
+        nextHeartbeatNs = now + heartbeatNs
+        let record = EmissionLedger.Boot(gatewayId: config.gatewayId, bootId: bootId, announced: announced)
+        shared.ledger.withLock { $0.boots.append(record) }
+        delta.nextSeq = 0
+        if announced && linkOpen { appendHello() }
+    }
+
+    // MARK: - Emission
+
+    /// Emits every reading due by `now`: `totalRate × (now − boot)` round-robin slots,
+    /// minus those already done. With the link down or the buffer full, a due reading is
+    /// counted as `tx_dropped` without a seq, as the firmware does.
+    private mutating func emitDue(now: UInt64, linkUp: Bool) {
+        guard booted, now > bootStartNs else { return }
+        let due = UInt64(Double(now - bootStartNs) / nanosPerSlot)
+        guard due > slotsDone else { return }
+        let wallSeconds = Double(now - firstBootNs) / 1e9
+        let bayNow = wallSeconds * config.timeScale
+        let encoding = config.encoding
+        var full = false
+        while slotsDone < due {
+            let slot = slotsDone
+            slotsDone += 1
+            let index = Int(slot % sensorCount)
+            if bays.isSilent(index, wallSeconds: wallSeconds) { continue }
+            if !linkUp || full {
+                dropReading()
+                continue
+            }
+            if !tx.hasRoomForReading {
+                flush()
+                if !tx.hasRoomForReading {
+                    full = true
+                    dropReading()
+                    continue
+                }
+            }
+            let sensor = config.firstSensor &+ UInt16(truncatingIfNeeded: index)
+            var reading = bays.sample(index, sensor: sensor, bayNow: bayNow, random: &random)
+            if pendingGap > 0 {
+                for k in 0..<pendingGap { delta.skipped.append(nextSeq &+ UInt32(truncatingIfNeeded: k)) }
+                nextSeq &+= UInt32(truncatingIfNeeded: pendingGap)
+                pendingGap = 0
+            }
+            reading.seq = nextSeq
+            nextSeq &+= 1
+            // millis() when this slot was due: readings of one tick get distinct times.
+            reading.gatewayMs = UInt32(truncatingIfNeeded: UInt64(Double(slot) * nanosPerSlot / 1e6))
+            if random.chance(config.garbageFraction) {
+                let start = tx.bytes.count
+                delta.garbageBytes += NoiseBurst.append(to: &tx.bytes, encoding: encoding, random: &random)
+                delta.garbageBursts += 1
+                tx.noteSegment(from: start, seq: nil, corrupted: false)
+            }
+            let start = tx.bytes.count
+            MessageEncoder.append(.reading(reading), as: encoding, to: &tx.bytes)
+            let corrupt = random.chance(config.corruptFraction)
+            if corrupt {
+                switch encoding {
+                case .text: FrameCorruption.corruptText(&tx.bytes, from: start, random: &random)
+                case .binary: FrameCorruption.corruptBinary(&tx.bytes, from: start, random: &random)
+                }
+                delta.corrupted.append(reading.seq)
+            } else if config.recordReadings {
+                delta.readings.append(reading)
+            }
+            tx.noteSegment(from: start, seq: reading.seq, corrupted: corrupt)
+        }
+    }
+
+    @inline(__always)
+    private mutating func dropReading() {
+        delta.txDropped += 1
+        bootTxDropped += 1
+    }
+
+    private mutating func appendHello() {
+        guard tx.hasRoomForControl else {
+            delta.controlFramesDropped += 1
+            return
+        }
+        let hello = Hello(gatewayId: config.gatewayId, bootId: bootId, firmware: config.firmware, sensorCount: UInt16(config.sensors))
+        let start = tx.bytes.count
+        MessageEncoder.append(.hello(hello), as: config.encoding, to: &tx.bytes)
+        tx.noteSegment(from: start, seq: nil, corrupted: false)
+        delta.hellosSent += 1
+    }
+
+    private mutating func appendHeartbeat(now: UInt64) {
+        guard booted, linkOpen else { return }
+        guard tx.hasRoomForControl else {
+            delta.controlFramesDropped += 1
+            return
+        }
+        let hb = Heartbeat(
+            nextSeq: nextSeq,
+            uptimeMs: UInt32(truncatingIfNeeded: (now - bootStartNs) / 1_000_000),
+            txDropped: UInt32(truncatingIfNeeded: bootTxDropped))
+        lastHeartbeatSeq = nextSeq
+        let start = tx.bytes.count
+        MessageEncoder.append(.heartbeat(hb), as: config.encoding, to: &tx.bytes)
+        tx.noteSegment(from: start, seq: nil, corrupted: false)
+        delta.heartbeatsSent += 1
+    }
+
+    private mutating func flush() {
+        guard linkOpen, !tx.isEmpty else { return }
+        do {
+            _ = try tx.flush(to: link.controller)
+        } catch {
+            // EIO: nobody holds the follower (cannot happen while the keeper is open).
+            // The bytes stay queued; a full buffer turns new readings into tx_dropped.
+        }
+    }
+
+    // MARK: - Hanging up
+
+    /// Whether the host has read everything written: nothing queued here and nothing
+    /// in the follower's input queue for three ticks running (the kernel moves bytes
+    /// from its flip buffers into that queue asynchronously, so one look is not enough).
+    private mutating func hostHasReadEverything() -> Bool {
+        if tx.isEmpty && link.unreadBytes() == 0 {
+            quietTicks += 1
+        } else {
+            quietTicks = 0
+        }
+        return quietTicks >= 3
+    }
+
+    /// The pty goes away: what is queued is lost; what the kernel may still hold is
+    /// uncertain unless the host was seen to read everything.
+    private mutating func hangUp() {
+        guard linkOpen else { return }
+        let drained = quietTicks >= 3
+        delta.recordLost(tx.discardQueued(keepingPartialFrame: false))
+        if !drained {
+            delta.uncertain.append(contentsOf: tx.possiblyUnread(unreadInLineDiscipline: link.unreadBytes()))
+        }
+        tx.forgetWritten()
+        link.hangUp()
+        linkOpen = false
+        quietTicks = 0
+    }
+
+    /// After the thread ended: hang up for good.
+    mutating func close() {
+        if linkOpen {
+            // Three looks 1 ms apart, as `hostHasReadEverything` does over three ticks.
+            quietTicks = 0
+            while !hostHasReadEverything() && quietTicks > 0 { Clock.sleep(milliseconds: 1) }
+            hangUp()
+        }
+        publish()
+        if case .finished = phase {} else { setPhase(.finished) }
+    }
+
+    // MARK: - Publishing
+
+    private mutating func setPhase(_ new: Phase) {
+        phase = new
+        let state: GatewaySimulator.State =
+            switch new {
+            case .waitingForHost: .waitingForHost
+            case .running: .running
+            case .unplugging, .unplugged: .unplugged
+            case .finishing: .finishing
+            case .finished: .finished
+            }
+        shared.state.withLock { $0 = state }
+    }
+
+    /// Merges this tick's changes into the shared ledger and downlink stats.
+    private mutating func publish() {
+        if booted {
+            delta.nextSeq = nextSeq
+            shared.ledger.withLock { delta.merge(into: &$0) }
+        }
+        if downSink.sawHost || downSink.rejected > 0 || downSink.unexpected > 0 {
+            shared.downlink.withLock { downSink.merge(into: &$0) }
+        }
+    }
+}
+
+extension LedgerDelta {
+    /// Readings thrown away after they had a seq: a corrupted one moves from `corrupted`
+    /// to `lost`, since it will not arrive at all, not even as a reject.
+    mutating func recordLost(_ discarded: [(seq: UInt32, corrupted: Bool)]) {
+        for d in discarded {
+            lost.append(d.seq)
+            if d.corrupted { lostCorrupted.append(d.seq) }
+        }
+    }
+}

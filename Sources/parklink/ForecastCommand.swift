@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import ParkLinkAnalytics
+
+/// `parklink forecast …`: occupancy forecasting tools. The logic lives in
+/// ParkLinkAnalytics; these commands only parse arguments and print.
+struct ForecastCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forecast",
+        abstract: "Occupancy forecasting tools.",
+        subcommands: [Evaluate.self]
+    )
+
+    /// `parklink forecast evaluate --csv FILE [--horizons 30,60] [--json]`
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "evaluate",
+            abstract: "Replay a car-park CSV walk-forward and score the forecaster against persistence and seasonal naive.",
+            discussion: """
+                The CSV has the Birmingham car-park columns \
+                (SystemCodeNumber,Capacity,Occupancy,LastUpdated). Rows with occupancy below 0 or above \
+                capacity are dropped and (car park, timestamp) duplicates removed; the data is split \
+                70/15/15 by timestamp as Alfarouk/ParkPulse does, and the last 15% is scored. With \
+                --json the last line is one JSON object keyed by horizon in minutes.
+                """
+        )
+
+        @Option(help: "The car-park CSV file.")
+        var csv: String
+
+        @Option(help: "Comma-separated horizons in minutes (each 1...720).")
+        var horizons: String = "30,60"
+
+        @Flag(help: "Print the test scores as one JSON object on the last line.")
+        var json = false
+
+        @Flag(help: "Ask the model for exactly origin + horizon instead of the target reading's time.")
+        var nominalHorizon = false
+
+        func validate() throws {
+            _ = try parsedHorizons()
+            guard FileManager.default.isReadableFile(atPath: csv) else {
+                throw ValidationError("cannot read --csv file '\(csv)'")
+            }
+        }
+
+        func run() throws {
+            var config = EvaluationConfig(horizonsMinutes: try parsedHorizons())
+            config.forecastTime = nominalHorizon ? .nominalHorizon : .targetReading
+            let report = try ForecastEvaluation.run(csvPath: csv, config: config)
+            print(report.table())
+            if json { print(report.jsonLine()) }
+        }
+
+        private func parsedHorizons() throws -> [Int] {
+            let parts = horizons.split(separator: ",", omittingEmptySubsequences: false)
+            let values = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, values.allSatisfy({ $0.map(EvaluationConfig.allowedHorizons.contains) ?? false }) else {
+                throw ValidationError("--horizons must be comma-separated whole minutes in 1...720, e.g. 15,30,60")
+            }
+            return values.compactMap { $0 }
+        }
+    }
+}
