@@ -59,6 +59,7 @@ let package = Package(
             name: "ParkLinkDaemon",
             dependencies: [
                 "ParkLinkProtocol", "ParkLinkSystem", "ParkLinkStore", "ParkLinkIngest",
+                "ParkLinkSimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]

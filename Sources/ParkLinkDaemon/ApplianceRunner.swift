@@ -61,7 +61,8 @@ public enum ApplianceRunner {
         MariaDB.initializeLibrary()
         let method = c.insertMethod, maxRows = c.batchMaxRows
         let pipeline = try Pipeline(
-            options: .init(config: c, device: device, state: state, databaseLabel: dsn.description),
+            options: .init(config: c, device: device, state: state, databaseLabel: dsn.description,
+                           resume: MariaDBBatchStore.resumePoints(dsn: dsn)),
             logger: logger,
             makeStore: { MariaDBBatchStore(dsn: dsn, method: method, maxRows: maxRows, sessions: $0) })
         try pipeline.start()

@@ -80,6 +80,35 @@ final class MariaDBBatchStore: BatchStore {
     }
 }
 
+extension MariaDBBatchStore {
+    /// Where the most recent sessions left off (next expected seq), so that a restarted
+    /// appliance hearing a HELLO for a boot it already stored does not record the
+    /// stored readings as a gap. Best effort: an unreachable database yields nothing.
+    static func resumePoints(dsn: DSN, sessions limit: Int = 64) -> [SessionKey: UInt64] {
+        MariaDB.threadInit()
+        defer { MariaDB.threadEnd() }
+        guard let c = try? MariaDBConnection(dsn: dsn, connectTimeout: .seconds(2), readTimeout: .seconds(10), writeTimeout: .seconds(10)) else {
+            return [:]
+        }
+        defer { c.close() }
+        guard (try? Schema.migrate(c)) != nil,
+              let rows = try? c.query("""
+                SELECT s.gateway_id, s.boot_id,
+                       (SELECT MAX(r.seq) FROM readings r WHERE r.gateway_id = s.gateway_id AND r.boot_id = s.boot_id)
+                FROM gateway_sessions s
+                ORDER BY COALESCE(s.last_hello_at, s.first_seen_at) DESC LIMIT \(limit)
+                """)
+        else { return [:] }
+        var out: [SessionKey: UInt64] = [:]
+        for row in rows {
+            guard row.count == 3, let g = row[0], let b = row[1].flatMap({ UInt32($0) }),
+                  let m = row[2].flatMap({ UInt64($0) }) else { continue }
+            out[SessionKey(gatewayId: g, bootId: b)] = m + 1
+        }
+        return out
+    }
+}
+
 extension MariaDBError {
     static var notConnected: MariaDBError {
         MariaDBError(code: .serverGone, message: "not connected", operation: .connect)

@@ -17,7 +17,11 @@ public final class Pipeline: @unchecked Sendable {
         public var device: String
         public var state: StateDirectory
         public var databaseLabel: String
-        public init(config: ApplianceConfig, device: String, state: StateDirectory, databaseLabel: String) {
+        /// Next expected seq of sessions already stored (see `SessionTracker`).
+        public var resume: [SessionKey: UInt64]
+        public init(config: ApplianceConfig, device: String, state: StateDirectory, databaseLabel: String,
+                    resume: [SessionKey: UInt64] = [:]) {
+            self.resume = resume
             self.config = config
             self.device = device
             self.state = state
@@ -50,6 +54,7 @@ public final class Pipeline: @unchecked Sendable {
         rc.encoding = c.framing
         rc.tracker.helloTimeoutMs = Int64(c.helloTimeoutMs)
         rc.tracker.fallbackGatewayId = c.fallbackGatewayId
+        rc.resume = options.resume
         reader = try SerialReader(config: rc, ring: ring, events: events, sessions: sessions,
                                   counters: linkCounters, logger: logger)
         var wc = ReadingWriter.Config()

@@ -396,7 +396,7 @@ public final class MariaDBConnection {
     /// inserter builds its statements in a reused byte buffer. Returns the affected rows.
     @discardableResult
     public func execute(utf8 bytes: UnsafeRawBufferPointer) throws -> UInt64 {
-        let h = try liveHandle(.query, Self.prefix(of: bytes))
+        guard let h = handle else { throw MariaDBError.closed(.query, statement: Self.prefix(of: bytes)) }
         let failed = withCCharPointer(bytes) { p in mysql_real_query(h, p, UInt(bytes.count)) != 0 }
         if failed {
             throw MariaDBError(handle: h, operation: .query, statement: Self.prefix(of: bytes))
@@ -694,7 +694,12 @@ public final class PreparedStatement {
         if mysql_stmt_execute(h) != 0 {
             throw MariaDBError(statement: h, operation: .execute, statement: sql)
         }
-        _ = mysql_stmt_free_result(h)
+        if mysql_stmt_field_count(h) > 0 {
+            // A statement with a result set: read and discard it, or the connection stays busy.
+            _ = mysql_stmt_store_result(h)
+            _ = mysql_stmt_free_result(h)
+            return 0
+        }
         return mysql_stmt_affected_rows(h)
     }
 

@@ -1,4 +1,3 @@
 import ArgumentParser
 struct SimulateCommand: ParsableCommand {}
 struct ForecastCommand: ParsableCommand {}
-struct DemoCommand: ParsableCommand {}

