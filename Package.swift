@@ -67,12 +67,16 @@ let package = Package(
         .executableTarget(
             name: "parklink",
             dependencies: [
-                "ParkLinkDaemon", "ParkLinkStore",
+                "ParkLinkDaemon", "ParkLinkStore", "ParkLinkSimulator", "ParkLinkAnalytics",
                 "ParkLinkSystem", "ParkLinkProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            exclude: ["SimulateCommand.swift", "ForecastCommand.swift"]
+            ]
+        ),
+        .target(
+            name: "ParkLinkTestSupport",
+            dependencies: ["ParkLinkStore"],
+            path: "Tests/ParkLinkTestSupport"
         ),
         .testTarget(
             name: "ParkLinkProtocolTests",
@@ -95,7 +99,8 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "ParkLinkDaemon", "ParkLinkStore", "ParkLinkSimulator", "ParkLinkSystem",
-                "ParkLinkProtocol", "ParkLinkIngest",
+                "ParkLinkProtocol", "ParkLinkIngest", "ParkLinkTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

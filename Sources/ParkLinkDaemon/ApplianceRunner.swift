@@ -59,12 +59,9 @@ public enum ApplianceRunner {
         }
         let dsn = try database(for: c, state: state, logger: logger)
         MariaDB.initializeLibrary()
-        let method = c.insertMethod, maxRows = c.batchMaxRows
-        let pipeline = try Pipeline(
-            options: .init(config: c, device: device, state: state, databaseLabel: dsn.description,
-                           resume: MariaDBBatchStore.resumePoints(dsn: dsn)),
-            logger: logger,
-            makeStore: { MariaDBBatchStore(dsn: dsn, method: method, maxRows: maxRows, sessions: $0) })
+        let pipeline = try Pipeline.overMariaDB(
+            options: .init(config: c, device: device, state: state, databaseLabel: dsn.description),
+            dsn: dsn, logger: logger)
         try pipeline.start()
         stop()
         let abandoned = pipeline.stop()

@@ -48,12 +48,9 @@ public enum DemoRunner {
         let sim = try GatewaySimulator(config: sc)
         c.framing = o.framing
         c.device = sim.devicePath
-        let method = c.insertMethod, maxRows = c.batchMaxRows
-        let pipeline = try Pipeline(
-            options: .init(config: c, device: sim.devicePath, state: state, databaseLabel: dsn.description,
-                           resume: MariaDBBatchStore.resumePoints(dsn: dsn)),
-            logger: logger,
-            makeStore: { MariaDBBatchStore(dsn: dsn, method: method, maxRows: maxRows, sessions: $0) })
+        let pipeline = try Pipeline.overMariaDB(
+            options: .init(config: c, device: sim.devicePath, state: state, databaseLabel: dsn.description),
+            dsn: dsn, logger: logger)
         try pipeline.start()
         sim.start()
         output("Simulated gateway \(sc.gatewayId): \(o.sensors) sensors × \(o.ratePerSensor) Hz = \(Int(sc.totalRate)) readings/s on \(sim.devicePath)")

@@ -1,3 +1,4 @@
+import Logging
 import ParkLinkIngest
 import ParkLinkStore
 
@@ -112,5 +113,18 @@ extension MariaDBBatchStore {
 extension MariaDBError {
     static var notConnected: MariaDBError {
         MariaDBError(code: .serverGone, message: "not connected", operation: .connect)
+    }
+}
+
+extension Pipeline {
+    /// A pipeline writing to MariaDB at `dsn`, resuming seq tracking from what is stored.
+    /// `MariaDB.initializeLibrary()` must have been called.
+    public static func overMariaDB(options: Options, dsn: DSN, logger: Logger) throws -> Pipeline {
+        var o = options
+        if o.resume.isEmpty { o.resume = MariaDBBatchStore.resumePoints(dsn: dsn) }
+        let method = o.config.insertMethod, maxRows = o.config.batchMaxRows
+        return try Pipeline(options: o, logger: logger) {
+            MariaDBBatchStore(dsn: dsn, method: method, maxRows: maxRows, sessions: $0)
+        }
     }
 }

@@ -83,6 +83,8 @@ public final class SerialReader: @unchecked Sendable {
         var nowMs: Int64 = 0
         var frames = 0, readings = 0, hellos = 0, heartbeats = 0
         var rejects: [RejectReason: Int] = [:]
+        var lastGapLogMs: Int64 = 0
+        var unloggedGaps = 0
 
         mutating func accept(_ message: Message) {
             frames += 1
@@ -135,7 +137,17 @@ public final class SerialReader: @unchecked Sendable {
                 queue.append(event)
                 switch event {
                 case .gap(let key, let first, let count, _):
-                    logger.warning("link gap", metadata: ["link.session": "\(key)", "gap.first_seq": "\(first)", "gap.count": "\(count)"])
+                    // At most one line a second: a noisy line must not flood the log.
+                    if nowMs - lastGapLogMs >= 1_000 {
+                        logger.warning("link gap", metadata: [
+                            "link.session": "\(key)", "gap.first_seq": "\(first)", "gap.count": "\(count)",
+                            "gap.unlogged_since_last": "\(unloggedGaps)",
+                        ])
+                        lastGapLogMs = nowMs
+                        unloggedGaps = 0
+                    } else {
+                        unloggedGaps += 1
+                    }
                 case .session(let key, let hello, _):
                     logger.info("gateway session", metadata: ["link.session": "\(key)", "session.synthetic": "\(hello == nil)"])
                 }

@@ -270,6 +270,8 @@ public final class EmbeddedDatabase: Sendable {
             let server = try Self.requireBinary(["mariadbd", "mysqld"])
             try FileManager.default.createDirectory(atPath: baseDirectory + "/tmp", withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
+            // Before anything can fail, so a failed start is cleaned up too.
+            try startWatchdogIfNeeded()
             try installIfNeeded()
             try? FileManager.default.removeItem(atPath: pidFilePath)
             let pid = try spawnServer(server)
@@ -289,8 +291,10 @@ public final class EmbeddedDatabase: Sendable {
         let install = try Self.requireBinary(["mariadb-install-db", "mysql_install_db"])
         // A datadir without the marker is a half-finished install of ours: start again.
         try? fm.removeItem(atPath: dataDirectory)
+        // A private tmpdir: the bootstrap server's temporary tables otherwise go to /tmp,
+        // where concurrent installs were seen to trip over each other.
         var args = [
-            "--no-defaults", "--datadir=\(dataDirectory)",
+            "--no-defaults", "--datadir=\(dataDirectory)", "--tmpdir=\(baseDirectory)/tmp",
             "--auth-root-authentication-method=normal", "--skip-test-db",
         ]
         if geteuid() == 0 { args.append("--user=root") }
@@ -442,7 +446,7 @@ public final class EmbeddedDatabase: Sendable {
     public func killServer(signal: Int32 = SIGKILL, timeout: Duration = .seconds(30)) throws {
         guard let pid = self.pid else { return }
         logger.info("embedded MariaDB signalled", metadata: ["db.pid": "\(pid)", "signal": "\(signal)"])
-        _ = Glibc.kill(pid, signal)
+        _ = kill(pid, signal)
         try waitForExit(pid: pid, timeout: timeout)
     }
 

@@ -50,7 +50,7 @@ public enum ParkingDataCleaning {
 
         struct Key: Hashable { var park: String; var time: Int64 }
         var lastIndex: [Key: Int] = [:]
-        for (i, row) in valid.enumerated().reversed() { lastIndex[Key(park: row.park, time: row.time)] = i }
+        for (i, row) in valid.enumerated() { lastIndex[Key(park: row.park, time: row.time)] = i }
 
         var order: [String] = []
         var byPark: [String: [ParkingRow]] = [:]

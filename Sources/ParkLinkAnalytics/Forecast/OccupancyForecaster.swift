@@ -94,6 +94,7 @@ public struct OccupancyForecaster: Codable, Sendable, Equatable {
         return true
     }
 
+    @discardableResult
     public mutating func observe(occupied: Double, at date: Date) -> Bool {
         observe(occupied: occupied, at: date.timeIntervalSince1970)
     }

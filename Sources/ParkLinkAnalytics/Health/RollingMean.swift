@@ -61,7 +61,7 @@ public struct RollingMean: Codable, Sendable, Equatable {
         var s = sum
         var n = count
         let oldestHeld = newest - Int64(bucketCount) + 1
-        if false, firstValid > oldestHeld {
+        if firstValid > oldestHeld {
             let lastExpired = min(firstValid - 1, newest)
             var k = max(oldestHeld, lastExpired - Int64(bucketCount) + 1)
             while k <= lastExpired {

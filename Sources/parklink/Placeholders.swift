@@ -1,3 +1,0 @@
-import ArgumentParser
-struct SimulateCommand: ParsableCommand {}
-struct ForecastCommand: ParsableCommand {}

@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import ParkLinkDaemon
+import ParkLinkProtocol
+import ParkLinkStore
+import ParkLinkSystem
+import ParkLinkTestSupport
+
+/// Rows of `readings` in the manifest's shape, ordered by key, for row-by-row comparison.
+func storedReadings(_ dsn: DSN) throws -> [IndependentGateway.Manifest.Reading] {
+    let c = try MariaDBConnection(dsn: dsn)
+    defer { c.close() }
+    let rows = try c.query("""
+        SELECT gateway_id, boot_id, seq, sensor_id, gateway_ms, occupied, distance_cm, voltage_dv,
+               current_ma, power_factor_pct
+        FROM readings ORDER BY gateway_id, boot_id, seq
+        """)
+    return rows.map { r in
+        IndependentGateway.Manifest.Reading(
+            gateway_id: r[0]!, boot_id: UInt32(r[1]!)!, seq: UInt32(r[2]!)!, sensor: UInt16(r[3]!)!,
+            t_ms: UInt32(r[4]!)!, occupied: r[5]! == "1", distance_cm: r[6].flatMap { UInt16($0) },
+            voltage_dv: r[7].flatMap { UInt16($0) }, current_ma: r[8].flatMap { UInt16($0) },
+            power_factor_pct: r[9].flatMap { UInt8($0) })
+    }
+}
+
+func query(_ dsn: DSN, _ sql: String) throws -> [[String?]] {
+    let c = try MariaDBConnection(dsn: dsn)
+    defer { c.close() }
+    return try c.query(sql)
+}
+
+extension IndependentGateway.Manifest.Reading {
+    var sortKey: String { "\(gateway_id)/\(String(format: "%010u", boot_id))/\(String(format: "%010u", seq))" }
+}
+
+/// Waits until `condition` holds, polling; false on time-out.
+func eventually(timeoutSeconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeoutSeconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return try condition()
+}
+
+/// A pipeline in this process, on a fresh state directory, writing to `dsn`.
+func makePipeline(device: String, framing: FrameEncoding, dsn: DSN, configure: (inout ApplianceConfig) -> Void = { _ in }) throws -> Pipeline {
+    MariaDB.initializeLibrary()
+    var c = ApplianceConfig()
+    c.device = device
+    c.framing = framing
+    c.batchLingerMs = 5
+    configure(&c)
+    let state = StateDirectory(path: Repository.temporaryDirectory("ple2e"))
+    var logger = Logger(label: "e2e")
+    logger.logLevel = .warning
+    return try Pipeline.overMariaDB(
+        options: .init(config: c, device: device, state: state, databaseLabel: dsn.description),
+        dsn: dsn, logger: logger)
+}
