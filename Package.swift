@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "ParkLinkStore",
             dependencies: [
-                "CMariaDB", "ParkLinkProtocol", "ParkLinkSystem",
+                "CMariaDB", "ParkLinkProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -59,7 +59,7 @@ let package = Package(
             name: "ParkLinkDaemon",
             dependencies: [
                 "ParkLinkProtocol", "ParkLinkSystem", "ParkLinkStore", "ParkLinkIngest",
-                "ParkLinkSimulator",
+                "ParkLinkSimulator", "ParkLinkAnalytics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -89,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ParkLinkStoreTests",
-            dependencies: ["ParkLinkStore", "ParkLinkProtocol"]
+            dependencies: ["ParkLinkStore", "ParkLinkProtocol", "ParkLinkTestSupport"]
         ),
         .testTarget(
             name: "ParkLinkAnalyticsTests",

@@ -1,4 +1,5 @@
 import Foundation
+import ParkLinkAnalytics
 import ParkLinkProtocol
 import TOMLKit
 
@@ -30,6 +31,18 @@ public struct ApplianceConfig: Sendable {
     public var shutdownGraceSeconds = 30
     // [state]
     public var stateDirectory: String?
+    // [sampler]
+    public var samplerIntervalSeconds = 5.0
+    /// How often each sensor's health is appended to `sensor_health_history`.
+    public var healthHistoryIntervalSeconds = 60.0
+    /// Parking tariff for the garage's revenue figure, integer cents per hour.
+    public var hourlyRateCents = 0
+    /// The day boundary for "arrivals today" (an IANA name, e.g. "Europe/London").
+    public var timeZone = "UTC"
+    public var healthRules = HealthRules()
+    public var alertRules = AlertRules()
+    // [[zone]], [[bay]]
+    public var zones = try! ZoneMap()
 
     public init() {}
 
@@ -44,7 +57,7 @@ public struct ApplianceConfig: Sendable {
 
     static func parse(_ doc: TOMLDocument) throws -> ApplianceConfig {
         var c = ApplianceConfig()
-        let sections = ["link", "database", "pipeline", "state"]
+        let sections = ["link", "database", "pipeline", "state", "sampler", "zone", "bay"]
         for key in doc.root.keys where !sections.contains(key) {
             let best = sections.min { editDistance($0, key) < editDistance($1, key) }!
             throw ConfigError(file: doc.path, line: doc.line(of: key, in: nil) ?? doc.line(of: "", in: key),
@@ -105,6 +118,84 @@ public struct ApplianceConfig: Sendable {
             c.stateDirectory = try s.string("directory", fix: "directory = \"/var/lib/parklink\"")
             try s.rejectUnknownKeys()
         }
+        if var s = try table("sampler") {
+            if let v = try s.double("interval_seconds", range: 0.2...3_600, fix: "interval_seconds = 5") { c.samplerIntervalSeconds = v }
+            if let v = try s.double("health_history_interval_seconds", range: 1...86_400, fix: "health_history_interval_seconds = 60") { c.healthHistoryIntervalSeconds = v }
+            if let v = try s.int("hourly_rate_cents", range: 0...1_000_000, fix: "hourly_rate_cents = 250 (2.50 an hour)") { c.hourlyRateCents = v }
+            if let v = try s.string("timezone", fix: "timezone = \"Europe/London\" (an IANA time zone name)") {
+                guard TimeZone(identifier: v) != nil else {
+                    throw doc.error("sampler", "timezone", "`\(v)` is not a time zone this system knows", fix: "an IANA name such as \"UTC\" or \"Europe/London\"")
+                }
+                c.timeZone = v
+            }
+            if let v = try s.double("offline_after_seconds", range: 1...86_400, fix: "offline_after_seconds = 120") {
+                c.alertRules.offlineAfterSeconds = v
+                c.healthRules.freshSeconds = v
+            }
+            if let v = try s.double("high_power_watts", range: 1...1_000_000, fix: "high_power_watts = 1500") { c.alertRules.highPowerWatts = v }
+            if let v = try s.double("low_health_below", range: 0...100, fix: "low_health_below = 30") { c.alertRules.lowHealthBelow = v }
+            if let v = try s.double("ring_high_fraction", range: 0.01...1, fix: "ring_high_fraction = 0.8") { c.alertRules.ringHighFraction = v }
+            try s.rejectUnknownKeys()
+        }
+        c.zones = try parseZones(doc)
         return c
+    }
+
+    /// `[[zone]]` tables (id, facility, sensors, capacity, daily_target) and `[[bay]]`
+    /// tables (sensor, name) naming individual bays.
+    static func parseZones(_ doc: TOMLDocument) throws -> ZoneMap {
+        func tables(_ name: String) throws -> [ConfigSection] {
+            guard let v = doc.root[name] else { return [] }
+            guard let a = v.array else {
+                throw ConfigError(file: doc.path, line: doc.line(of: "", in: name) ?? doc.line(of: name, in: nil),
+                                  message: "`\(name)` must be an array of tables", fix: "write each one as a [[\(name)]] header followed by key = value lines")
+            }
+            return try a.map { item in
+                guard let t = item.table else {
+                    throw ConfigError(file: doc.path, line: doc.line(of: "", in: name), message: "`\(name)` must hold tables",
+                                      fix: "write each one as a [[\(name)]] header followed by key = value lines")
+                }
+                return ConfigSection(doc: doc, name: name, table: t)
+            }
+        }
+        var zones: [Zone] = []
+        for var z in try tables("zone") {
+            guard let id = try z.string("id", fix: "id = \"A\"") else {
+                throw doc.error("zone", "", "a [[zone]] has no id", fix: "add id = \"A\" (any short name)")
+            }
+            let facility = try z.string("facility", fix: "facility = \"North garage\"") ?? "default"
+            var sensors: [UInt16] = []
+            z.markUsed("sensors")
+            if let v = z.table["sensors"] {
+                if let text = v.string, let list = ZoneMap.parseSensorList(text) {
+                    sensors = list
+                } else if let arr = v.array, let list = Optional(arr.compactMap({ $0.int.flatMap(UInt16.init(exactly:)) })), list.count == arr.count {
+                    sensors = list
+                } else {
+                    throw doc.error("zone", "sensors", "zone `\(id)`: `sensors` is not a sensor list", fix: "sensors = \"1-48, 60\" or sensors = [1, 2, 3] (ids 0–65535)")
+                }
+            }
+            let capacity = try z.int("capacity", range: 0...1_000_000, fix: "capacity = 48") ?? sensors.count
+            let target = try z.int("daily_target", range: 1...10_000_000, fix: "daily_target = 120 (arrivals per day)")
+            try z.rejectUnknownKeys()
+            guard !zones.contains(where: { $0.id == id }) else {
+                throw doc.error("zone", "id", "two zones are called `\(id)`", fix: "give each [[zone]] its own id")
+            }
+            zones.append(Zone(id: id, facility: facility, capacity: capacity, dailyTarget: target, sensors: sensors))
+        }
+        var bays: [UInt16: String] = [:]
+        for var b in try tables("bay") {
+            guard let sensor = try b.int("sensor", range: 0...65_535, fix: "sensor = 12"),
+                  let name = try b.string("name", fix: "name = \"A-012\"") else {
+                throw doc.error("bay", "", "a [[bay]] needs both sensor and name", fix: "sensor = 12 and name = \"A-012\"")
+            }
+            try b.rejectUnknownKeys()
+            bays[UInt16(sensor)] = name
+        }
+        do {
+            return try ZoneMap(zones: zones, bays: bays)
+        } catch let e as ZoneMap.Conflict {
+            throw doc.error("zone", "sensors", "\(e)", fix: "a sensor belongs to one zone: remove it from one of the lists")
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ParkLinkAnalytics
 import ParkLinkIngest
 import ParkLinkProtocol
 import ParkLinkStore
@@ -46,6 +47,23 @@ public enum ApplianceRunner {
         return try EmbeddedDatabase(stateDirectory: state.path).start()
     }
 
+    /// Gives the pipeline its sampler (health, alerts, zones, forecasts) and the alert
+    /// commands of the status socket.
+    public static func attachSampler(to pipeline: Pipeline, config c: ApplianceConfig, state: StateDirectory,
+                                     dsn: DSN, logger: Logger, configure: (inout SamplerConfig) -> Void = { _ in }) {
+        var sc = SamplerConfig(appliance: c, state: state)
+        configure(&sc)
+        guard let sampler = try? Sampler(config: sc, dsn: dsn, sensors: pipeline.sensorStates,
+                                         counters: { [weak pipeline] in
+                                             pipeline?.alertCounters() ?? PipelineCounters(linkUp: false, framesLost: 0, ringCount: 0, ringCapacity: 1, spoolPending: 0, databaseUp: false)
+                                         }, logger: logger) else {
+            logger.error("sampler not started: cannot create its wake pipe")
+            return
+        }
+        pipeline.sampler = sampler
+        pipeline.alertDesk = AlertDesk(sampler: sampler, dsn: dsn)
+    }
+
     /// Runs until a termination signal; returns the process exit code.
     /// `Signals.blockTermination()` must have been called before any thread started.
     public static func run(config c: ApplianceConfig, logger: Logger, until stop: () -> Void = { _ = Signals.waitForTermination() }) throws -> Int32 {
@@ -62,6 +80,7 @@ public enum ApplianceRunner {
         let pipeline = try Pipeline.overMariaDB(
             options: .init(config: c, device: device, state: state, databaseLabel: dsn.description),
             dsn: dsn, logger: logger)
+        attachSampler(to: pipeline, config: c, state: state, dsn: dsn, logger: logger)
         try pipeline.start()
         stop()
         let abandoned = pipeline.stop()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ParkLinkAnalytics
 import ParkLinkIngest
 import ParkLinkProtocol
 import ParkLinkSimulator
@@ -48,9 +49,25 @@ public enum DemoRunner {
         let sim = try GatewaySimulator(config: sc)
         c.framing = o.framing
         c.device = sim.devicePath
+        if c.hourlyRateCents == 0 { c.hourlyRateCents = 250 }
+        if c.zones.isEmpty {
+            // Four zones of a quarter of the bays each, so the demo shows zone figures.
+            var demoZones: [Zone] = []
+            let perZone = max(1, (o.sensors + 3) / 4)
+            for (i, name) in ["A", "B", "C", "D"].enumerated() where i * perZone < o.sensors {
+                let first = Int(sc.firstSensor) + i * perZone
+                let last = min(Int(sc.firstSensor) + o.sensors - 1, first + perZone - 1)
+                demoZones.append(Zone(id: name, facility: "Demo garage", capacity: last - first + 1,
+                                      dailyTarget: (last - first + 1) * 3, sensors: (first...last).map { UInt16($0) }))
+            }
+            c.zones = (try? ZoneMap(zones: demoZones)) ?? c.zones
+        }
         let pipeline = try Pipeline.overMariaDB(
             options: .init(config: c, device: sim.devicePath, state: state, databaseLabel: dsn.description),
             dsn: dsn, logger: logger)
+        ApplianceRunner.attachSampler(to: pipeline, config: c, state: state, dsn: dsn, logger: logger) { s in
+            s.intervalMs = 2_000
+        }
         try pipeline.start()
         sim.start()
         output("Simulated gateway \(sc.gatewayId): \(o.sensors) sensors × \(o.ratePerSensor) Hz = \(Int(sc.totalRate)) readings/s on \(sim.devicePath)")

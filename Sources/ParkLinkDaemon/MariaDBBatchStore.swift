@@ -1,4 +1,5 @@
 import Logging
+import ParkLinkAnalytics
 import ParkLinkIngest
 import ParkLinkStore
 
@@ -12,12 +13,17 @@ final class MariaDBBatchStore: BatchStore {
     let method: ApplianceConfig.InsertMethod
     let maxRows: Int
     let sessions: SessionResolving
+    let zones: ZoneMap
+    private var occupancy = OccupancyTracker()
+    private var seeded = false
     private var connection: MariaDBConnection?
+    private var eventRecorder: OccupancyEventRecorder?
     private var inserter: ReadingBatchInserter?
     private var recorder: SessionRecorder?
     private var migrated = false
 
-    init(dsn: DSN, method: ApplianceConfig.InsertMethod, maxRows: Int, sessions: SessionResolving) {
+    init(dsn: DSN, method: ApplianceConfig.InsertMethod, maxRows: Int, sessions: SessionResolving, zones: ZoneMap) {
+        self.zones = zones
         self.dsn = dsn
         self.method = method
         self.maxRows = maxRows
@@ -43,10 +49,24 @@ final class MariaDBBatchStore: BatchStore {
         case .multiRow: inserter = MultiRowInserter(connection: c)
         }
         recorder = SessionRecorder(connection: c)
+        eventRecorder = OccupancyEventRecorder(connection: c)
+        if !seeded {
+            // Where each bay stood when the appliance last ran, so the first reading after
+            // a restart is not taken for an arrival or a departure.
+            var known: [SensorKey: Bool] = [:]
+            for row in try c.query("SELECT gateway_id, sensor_id, occupied FROM sensors WHERE occupied IS NOT NULL") {
+                if let g = row[0], let s = row[1].flatMap({ UInt16($0) }), let o = row[2] {
+                    known[SensorKey(gatewayId: g, sensor: s)] = o == "1"
+                }
+            }
+            occupancy.seed(known)
+            seeded = true
+        }
     }
 
     func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int {
-        guard let c = connection, let inserter, let recorder else { throw MariaDBError.notConnected }
+        guard let c = connection, let inserter, let recorder, let eventRecorder else { throw MariaDBError.notConnected }
+        let (occupancyEvents, newStates) = occupancy.events(for: rows, sessions: sessions, zones: zones)
         try c.begin()
         do {
             var inserted = 0
@@ -54,6 +74,7 @@ final class MariaDBBatchStore: BatchStore {
                 try inserter.insert(rows, sessions: sessions)
                 inserted = inserter.lastInsertedCount
             }
+            try eventRecorder.record(occupancyEvents)
             for e in events {
                 switch e {
                 case .session(let key, let hello?, let at):
@@ -66,6 +87,7 @@ final class MariaDBBatchStore: BatchStore {
                 }
             }
             try c.commit()
+            occupancy.commit(newStates)
             return inserted
         } catch {
             try? c.rollback()
@@ -76,6 +98,7 @@ final class MariaDBBatchStore: BatchStore {
     func disconnect() {
         inserter = nil
         recorder = nil
+        eventRecorder = nil
         connection?.close()
         connection = nil
     }
@@ -122,9 +145,9 @@ extension Pipeline {
     public static func overMariaDB(options: Options, dsn: DSN, logger: Logger) throws -> Pipeline {
         var o = options
         if o.resume.isEmpty { o.resume = MariaDBBatchStore.resumePoints(dsn: dsn) }
-        let method = o.config.insertMethod, maxRows = o.config.batchMaxRows
+        let method = o.config.insertMethod, maxRows = o.config.batchMaxRows, zones = o.config.zones
         return try Pipeline(options: o, logger: logger) {
-            MariaDBBatchStore(dsn: dsn, method: method, maxRows: maxRows, sessions: $0)
+            MariaDBBatchStore(dsn: dsn, method: method, maxRows: maxRows, sessions: $0, zones: zones)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ParkLinkAnalytics
 import ParkLinkIngest
 import ParkLinkProtocol
 import ParkLinkStore
@@ -35,14 +36,18 @@ public final class Pipeline: @unchecked Sendable {
     public let events = LinkEventQueue()
     public let linkCounters = LinkCounters()
     public let storeCounters = StoreCounters()
+    /// Per-sensor state from committed readings, for the sampler.
+    public let sensorStates = SensorStateTable()
     public let reader: SerialReader
     public let writer: ReadingWriter
     private let logger: Logger
     private let startedAtMs = Clock.wallMilliseconds()
     private var status: StatusServer?
-    /// Extra status sections and commands, for the sampler (a later stage).
-    public var extraStatus: (@Sendable () -> [String: JSONValue])?
-    public var extraCommands: (@Sendable (String) -> String?)?
+    /// Health, alerts and forecasts; attached before `start()` (absent in tools and tests
+    /// that need only the data path).
+    public var sampler: Sampler?
+    /// Answers the alert commands of the status socket (`alerts`, `alerts all`, `ack`).
+    public var alertDesk: AlertDesk?
 
     public init(options: Options, logger: Logger, makeStore: @escaping @Sendable (SessionResolving) -> BatchStore) throws {
         self.options = options
@@ -62,7 +67,8 @@ public final class Pipeline: @unchecked Sendable {
         wc.lingerMs = c.batchLingerMs
         wc.shutdownGraceMs = c.shutdownGraceSeconds * 1_000
         writer = ReadingWriter(config: wc, ring: ring, events: events, counters: storeCounters,
-                               logger: logger, makeStore: { [sessions] in makeStore(sessions) })
+                               logger: logger, makeStore: { [sessions] in makeStore(sessions) },
+                               afterCommit: { [sensorStates, sessions] rows in sensorStates.record(rows, sessions: sessions) })
     }
 
     public func start() throws {
@@ -74,6 +80,7 @@ public final class Pipeline: @unchecked Sendable {
         server.start()
         writer.start()
         reader.start()
+        sampler?.start()
         logger.info("pipeline started", metadata: [
             "link.device": "\(options.device)", "status.socket": "\(options.state.statusSocket)",
             "store.database": "\(options.databaseLabel)",
@@ -86,6 +93,7 @@ public final class Pipeline: @unchecked Sendable {
         logger.info("stopping: reader first, then draining the ring", metadata: ["ring.fill": "\(ring.fill)"])
         reader.stop()
         writer.finish()
+        sampler?.stop()
         status?.stop()
         status = nil
         let s = snapshot()
@@ -110,10 +118,24 @@ public final class Pipeline: @unchecked Sendable {
         case "ping":
             reader.send(.ping)
             return "{\"ok\":true}\n"
+        case "alerts", "ack":
+            guard let desk = alertDesk else { return "{\"error\":\"this daemon runs no sampler, so it keeps no alerts\"}\n" }
+            return desk.handle(words)
         default:
-            if let reply = extraCommands?(request) { return reply }
             return "{\"error\":\"unknown request \\\"\(words.first ?? "")\\\"\"}\n"
         }
+    }
+
+    /// What the alert rules need from the pipeline's counters (atomics: no lock).
+    public func alertCounters() -> PipelineCounters {
+        PipelineCounters(
+            // Not yet tried is not down: no alert in the first moments after start.
+            linkUp: linkCounters.connected.load(ordering: .relaxed)
+                || (linkCounters.opens.value == 0 && linkCounters.openFailures.value == 0),
+            framesLost: UInt64(linkCounters.missingReadings.value),
+            ringCount: ring.fill, ringCapacity: ring.capacity, spoolPending: 0,
+            databaseUp: storeCounters.connected.load(ordering: .relaxed)
+                || (storeCounters.connects.value == 0 && storeCounters.retries.value == 0))
     }
 
     public func snapshot() -> StatusSnapshot {
@@ -160,6 +182,6 @@ public final class Pipeline: @unchecked Sendable {
                 readings_accepted: readings, rows_committed: committed, rows_duplicate: dup,
                 in_flight: inFlight, dropped_no_session: l.droppedNoSession.value,
                 balanced: readings == committed + dup + inFlight + l.droppedNoSession.value),
-            sampler: extraStatus?())
+            sampler: sampler?.statusSections())
     }
 }

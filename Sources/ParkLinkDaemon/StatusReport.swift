@@ -24,12 +24,58 @@ public enum StatusReport {
         }
         if let e = st.last_error { out.append("       last error: \(e)") }
         out.append("SUMS   accepted \(n(a.readings_accepted)) = committed \(n(a.rows_committed)) + duplicate \(n(a.rows_duplicate)) + in flight \(n(a.in_flight)) + dropped \(n(a.dropped_no_session))  \(a.balanced ? "✓" : "(moving)")")
-        if let extra = s.sampler, !extra.isEmpty {
-            for (key, value) in extra.sorted(by: { $0.key < $1.key }) {
-                out.append("\(key.uppercased().padding(toLength: 6, withPad: " ", startingAt: 0)) \(render(value))")
+        if let extra = s.sampler, !extra.isEmpty { out += renderSampler(extra) }
+        return out.joined(separator: "\n")
+    }
+
+    /// The sampler's sections: garage and zones first (what a technician is asked
+    /// about), then alerts, the least healthy sensors, and the sampler itself.
+    static func renderSampler(_ x: [String: JSONValue]) -> [String] {
+        var out: [String] = []
+        func v(_ o: [String: JSONValue]?, _ k: String) -> String { o?[k].map(render) ?? "-" }
+        if case .object(let g)? = x["garage"] {
+            let revenue = g["revenue_cents_today"].flatMap { if case .number(let d) = $0 { return String(format: "%.2f", d / 100) } else { return nil } } ?? "-"
+            out.append("GARAGE \(v(g, "occupied"))/\(v(g, "total")) occupied, \(v(g, "available")) free; arrivals today \(v(g, "arrivals_today")), average stay \(v(g, "average_stay_minutes")) min, revenue today \(revenue)")
+        }
+        if case .array(let zones)? = x["zones"], !zones.isEmpty {
+            out.append("ZONES  zone       occupied  free  capacity  arrivals  eff.%  this hour/last week  forecast 15/30/60 min")
+            for case .object(let z) in zones {
+                var fc = "-"
+                if case .object(let f)? = z["forecast"] { fc = ["15", "30", "60"].map { f[$0].map(render) ?? "-" }.joined(separator: "/") }
+                let cols = [v(z, "id").padding(toLength: 10, withPad: " ", startingAt: 0),
+                            v(z, "occupied").padding(toLength: 9, withPad: " ", startingAt: 0),
+                            v(z, "available").padding(toLength: 5, withPad: " ", startingAt: 0),
+                            v(z, "capacity").padding(toLength: 9, withPad: " ", startingAt: 0),
+                            v(z, "arrivals_today").padding(toLength: 9, withPad: " ", startingAt: 0),
+                            v(z, "efficiency_percent").padding(toLength: 6, withPad: " ", startingAt: 0),
+                            (v(z, "arrivals_this_hour") + "/" + v(z, "arrivals_same_hour_last_week")).padding(toLength: 20, withPad: " ", startingAt: 0),
+                            fc]
+                out.append("       " + cols.joined(separator: " "))
             }
         }
-        return out.joined(separator: "\n")
+        if case .object(let a)? = x["alerts"] {
+            var counts = "-"
+            if case .object(let c)? = a["open_by_severity"] {
+                counts = ["critical", "warning", "info"].map { "\($0) \(c[$0].map(render) ?? "0")" }.joined(separator: ", ")
+            }
+            out.append("ALERTS open: \(counts)")
+            if case .array(let open)? = a["open"] {
+                for case .object(let o) in open {
+                    out.append("       #\(v(o, "id")) \(v(o, "severity")) \(v(o, "type")) \(v(o, "subject")) since \(v(o, "created_at"))\(o["acknowledged"] == .bool(true) ? " (acknowledged)" : "")")
+                }
+            }
+        }
+        if case .array(let least)? = x["least_healthy"], !least.isEmpty {
+            let items = least.compactMap { item -> String? in
+                guard case .object(let o) = item else { return nil }
+                return "\(v(o, "sensor")) \(v(o, "score"))"
+            }
+            out.append("HEALTH least healthy: " + items.joined(separator: ", "))
+        }
+        if case .object(let sm)? = x["sampler"] {
+            out.append("SAMPLER last run \(v(sm, "last_run_at")) took \(v(sm, "duration_ms")) ms (run \(v(sm, "runs"))), \(v(sm, "sensors")) sensors (\(v(sm, "unmapped_sensors")) unmapped), database \(v(sm, "database"))")
+        }
+        return out
     }
 
     static func render(_ v: JSONValue) -> String {

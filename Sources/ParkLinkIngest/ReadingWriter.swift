@@ -39,17 +39,22 @@ public final class ReadingWriter: @unchecked Sendable {
     private let ring: RingBuffer<StampedReading>
     private let events: LinkEventQueue
     private let makeStore: @Sendable () -> BatchStore
+    private let afterCommit: (@Sendable (UnsafeBufferPointer<StampedReading>) -> Void)?
     private let logger: Logger
     private let stopAskedAtMs = Locked<Int64?>(nil)
     private let _abandoned = Locked(0)
     private var thread: NamedThread?
 
-    /// - Parameter makeStore: called on the writer thread, which owns the store and its
-    ///   connection from then on (a MariaDB connection must stay on one thread).
+    /// - Parameters:
+    ///   - makeStore: called on the writer thread, which owns the store and its
+    ///     connection from then on (a MariaDB connection must stay on one thread).
+    ///   - afterCommit: sees each batch once it is committed (the sampler's sensor state).
     public init(
         config: Config, ring: RingBuffer<StampedReading>, events: LinkEventQueue,
-        counters: StoreCounters, logger: Logger, makeStore: @escaping @Sendable () -> BatchStore
+        counters: StoreCounters, logger: Logger, makeStore: @escaping @Sendable () -> BatchStore,
+        afterCommit: (@Sendable (UnsafeBufferPointer<StampedReading>) -> Void)? = nil
     ) {
+        self.afterCommit = afterCommit
         self.config = config
         self.ring = ring
         self.events = events
@@ -107,6 +112,7 @@ public final class ReadingWriter: @unchecked Sendable {
                 return
             }
             let now = Clock.wallMilliseconds()
+            afterCommit?(rows)
             latencies = LatencyHistogram()
             for r in rows { latencies.record(now - r.receivedAtMs) }
             counters.recordLatencies(latencies)

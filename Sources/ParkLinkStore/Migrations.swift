@@ -55,6 +55,98 @@ enum SchemaMigrations {
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
             """,
         ]),
-        // Migration 2+ (occupancy events, sensors, alerts, forecasts, health history) go here.
+        Migration(version: 2, name: "occupancy events, sensors, health history, alerts, zones, forecasts", statements: [
+            // Arrivals and departures, written in the same transaction as the reading whose
+            // `occupied` changed; keyed by that reading, so a replayed batch adds nothing.
+            // Stays (arrival → departure) are derivable with LAG/LEAD over (gateway, sensor).
+            """
+            CREATE TABLE IF NOT EXISTS occupancy_events (
+              gateway_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+              boot_id INT UNSIGNED NOT NULL,
+              seq INT UNSIGNED NOT NULL,
+              sensor_id SMALLINT UNSIGNED NOT NULL,
+              zone_id VARCHAR(64) NULL COMMENT 'NULL: sensor not in the zone map',
+              event ENUM('arrival','departure') NOT NULL,
+              at DATETIME(3) NOT NULL COMMENT 'UTC, the reading''s received_at',
+              PRIMARY KEY (gateway_id, boot_id, seq),
+              KEY occupancy_events_zone_time (zone_id, at),
+              KEY occupancy_events_sensor_time (gateway_id, sensor_id, at)
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+            // Current state of each sensor, kept by the sampler.
+            """
+            CREATE TABLE IF NOT EXISTS sensors (
+              gateway_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+              sensor_id SMALLINT UNSIGNED NOT NULL,
+              zone_id VARCHAR(64) NULL,
+              bay VARCHAR(64) NULL,
+              occupied TINYINT(1) NULL,
+              last_seen_at DATETIME(3) NULL,
+              health_score DECIMAL(5,1) NULL,
+              voltage_mean_v DOUBLE NULL COMMENT '1-hour mean',
+              power_mean_w DOUBLE NULL COMMENT '1-hour mean',
+              updated_at DATETIME(3) NOT NULL,
+              PRIMARY KEY (gateway_id, sensor_id),
+              KEY sensors_health (health_score)
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS sensor_health_history (
+              gateway_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+              sensor_id SMALLINT UNSIGNED NOT NULL,
+              at DATETIME(3) NOT NULL,
+              score DECIMAL(5,1) NOT NULL,
+              recency DECIMAL(5,1) NOT NULL,
+              voltage DECIMAL(5,1) NOT NULL,
+              power DECIMAL(5,1) NOT NULL,
+              alerts DECIMAL(5,1) NOT NULL,
+              PRIMARY KEY (gateway_id, sensor_id, at)
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+            // At most one open (unacknowledged, unresolved) alert per (subject, type): the
+            // generated `open_key` is NULL once acknowledged or resolved, and unique otherwise.
+            """
+            CREATE TABLE IF NOT EXISTS alerts (
+              id BIGINT UNSIGNED NOT NULL,
+              type VARCHAR(32) NOT NULL,
+              severity ENUM('info','warning','critical') NOT NULL,
+              subject VARCHAR(80) NOT NULL COMMENT 'GATEWAY/SENSOR or a component: link, ring, store, spool',
+              gateway_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NULL,
+              sensor_id SMALLINT UNSIGNED NULL,
+              message VARCHAR(255) NOT NULL,
+              created_at DATETIME(3) NOT NULL,
+              acknowledged_at DATETIME(3) NULL,
+              resolved_at DATETIME(3) NULL,
+              open_key VARCHAR(120) AS (IF(acknowledged_at IS NULL AND resolved_at IS NULL, CONCAT(subject, '|', type), NULL)) PERSISTENT,
+              PRIMARY KEY (id),
+              UNIQUE KEY alerts_one_open (open_key),
+              KEY alerts_created (created_at)
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+            // Zone occupancy as the sampler saw it, for history and for scoring forecasts.
+            """
+            CREATE TABLE IF NOT EXISTS zone_occupancy (
+              zone_id VARCHAR(64) NOT NULL,
+              at DATETIME(3) NOT NULL,
+              occupied INT UNSIGNED NOT NULL,
+              capacity INT UNSIGNED NOT NULL,
+              PRIMARY KEY (zone_id, at)
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+            // Forecasts with the time they were made; `actual` is filled in once the target
+            // time has passed, so their error can be measured by query.
+            """
+            CREATE TABLE IF NOT EXISTS forecasts (
+              zone_id VARCHAR(64) NOT NULL,
+              made_at DATETIME(3) NOT NULL,
+              horizon_minutes SMALLINT UNSIGNED NOT NULL,
+              target_at DATETIME(3) NOT NULL,
+              predicted DOUBLE NOT NULL,
+              actual DOUBLE NULL,
+              PRIMARY KEY (zone_id, made_at, horizon_minutes),
+              KEY forecasts_due (actual, target_at)
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+        ]),
     ]
 }

@@ -14,7 +14,8 @@ struct Tool: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             RunCommand.self, StatusCommand.self, DatabaseCommand.self, SimulateCommand.self,
-            DemoCommand.self, ForecastCommand.self,
+            DemoCommand.self, ForecastCommand.self, AlertsCommand.self,
+            StressCommand.self,
         ]
     )
 }

@@ -9,7 +9,7 @@ struct SessionTrackerTests {
     var key: SessionKey { SessionKey(gatewayId: "GW-01", bootId: 0x9F3A_11C2) }
 
     func reading(_ seq: UInt32) -> Reading {
-        Reading(seq: seq, sensor: UInt16(seq % 500), gatewayMs: seq * 10, occupied: seq % 2 == 0)
+        Reading(seq: seq, sensor: UInt16(seq % 500), gatewayMs: seq &* 10, occupied: seq % 2 == 0)
     }
 
     @Test("contiguous seqs after a HELLO are all accepted, with no gap")

@@ -17,7 +17,7 @@ struct SimulatorTests {
 
     @Test("HELLO first, seqs 0, 1, 2 … without a hole, the configured rate, the exact values", arguments: FrameEncoding.allCases)
     func helloThenContiguousReadings(encoding: FrameEncoding) throws {
-        var config = GatewaySimulator.Config(sensors: 10, ratePerSensor: 50)
+        var config = testConfig(sensors: 10, rate: 50)
         config.encoding = encoding
         config.durationSeconds = 1.0
         config.recordReadings = true
@@ -54,7 +54,7 @@ struct SimulatorTests {
 
     @Test("Sensors without a ranger or metering send empty fields; the others stay inside the alert thresholds")
     func bayValues() throws {
-        var config = GatewaySimulator.Config(sensors: 16, ratePerSensor: 40)
+        var config = testConfig(sensors: 16, rate: 40)
         config.durationSeconds = 0.5
         config.timeScale = 2000  // flips every second or so: both occupancy states show up
         let sim = try GatewaySimulator(config: config)
@@ -80,7 +80,8 @@ struct SimulatorTests {
 
     @Test("Misbehaving sensors: exactly one out-of-range voltage, one high power, one falls silent")
     func misbehavingSensors() throws {
-        var config = GatewaySimulator.Config(sensors: 8, ratePerSensor: 100)
+        var config = testConfig(sensors: 8, rate: 100)
+        config.encoding = .binary
         config.misbehaving = true
         config.silentAfterSeconds = 0.4
         config.durationSeconds = 1.0
@@ -110,7 +111,7 @@ struct SimulatorTests {
 
     @Test("PING is answered with HELLO of the same boot; LED commands are counted per colour", arguments: FrameEncoding.allCases)
     func pingAndLED(encoding: FrameEncoding) throws {
-        var config = GatewaySimulator.Config(sensors: 4, ratePerSensor: 10)
+        var config = testConfig(sensors: 4, rate: 10)
         config.encoding = encoding
         let sim = try GatewaySimulator(config: config)
         defer { sim.close() }
@@ -135,7 +136,7 @@ struct SimulatorTests {
 
     @Test("An injected gap skips exactly the seqs the ledger lists")
     func injectedGap() throws {
-        var config = GatewaySimulator.Config(sensors: 5, ratePerSensor: 100)
+        var config = testConfig(sensors: 5, rate: 100)
         config.recordReadings = true
         let sim = try GatewaySimulator(config: config)
         defer { sim.close() }
@@ -146,8 +147,8 @@ struct SimulatorTests {
         #expect(host.read(seconds: 3) { $0.readings.count >= 50 })
         sim.injectGap(count: 7)
         #expect(host.read(seconds: 3) { $0.readings.count >= 150 })
-        sim.stop()
-        #expect(host.read(seconds: 3) { _ in host.lastHeartbeat?.nextSeq == sim.ledger.boots.first?.nextSeq })
+        sim.requestStop()
+        #expect(host.read(seconds: 3) { _ in sim.state == .finished && host.lastHeartbeat?.nextSeq == sim.ledger.boots.first?.nextSeq })
         let boot = try #require(sim.ledger.boots.first)
         let received = Set(host.sink.readings.map(\.seq))
         let missing = (0..<boot.nextSeq).filter { !received.contains($0) }
@@ -158,7 +159,7 @@ struct SimulatorTests {
 
     @Test("Corrupted frames are bad-CRC rejects, one per ledger entry; noise costs no frame", arguments: FrameEncoding.allCases)
     func corruptionAndNoise(encoding: FrameEncoding) throws {
-        var config = GatewaySimulator.Config(sensors: 20, ratePerSensor: 100)
+        var config = testConfig(sensors: 20, rate: 100)
         config.encoding = encoding
         config.corruptFraction = 0.03
         config.garbageFraction = 0.03
@@ -190,7 +191,7 @@ struct SimulatorTests {
 
     @Test("A reboot changes the boot id and restarts seq at 0; announced or not", arguments: [true, false])
     func reboot(announced: Bool) throws {
-        var config = GatewaySimulator.Config(sensors: 4, ratePerSensor: 100)
+        var config = testConfig(sensors: 4, rate: 100)
         config.recordReadings = true
         let sim = try GatewaySimulator(config: config)
         defer { sim.close() }
@@ -207,9 +208,9 @@ struct SimulatorTests {
             try host.send(.ping)
         }
         #expect(host.read(seconds: 3) { $0.hellos.count == 2 })
-        sim.stop()
+        sim.requestStop()
+        #expect(host.read(seconds: 3) { _ in sim.state == .finished && host.lastHeartbeat?.nextSeq == sim.ledger.boots.last?.nextSeq })
         let ledger = sim.ledger
-        #expect(host.read(seconds: 3) { _ in host.lastHeartbeat?.nextSeq == ledger.boots.last?.nextSeq })
         let (first, second) = (ledger.boots[0], ledger.boots[1])
         #expect(first.bootId != second.bootId && second.announced == announced)
         #expect(host.sink.hellos.map(\.bootId) == [first.bootId, second.bootId])
@@ -225,9 +226,8 @@ struct SimulatorTests {
 
     @Test("A host that stops reading makes tx_dropped rise; the simulator never blocks and seqs stay contiguous")
     func stalledHost() throws {
-        var config = GatewaySimulator.Config(sensors: 50, ratePerSensor: 400)  // 20,000 readings/s
+        var config = testConfig(sensors: 50, rate: 400)  // 20,000 readings/s
         config.txBufferBytes = 16 * 1024
-        config.drainTimeoutSeconds = 0.5
         let sim = try GatewaySimulator(config: config)
         defer { sim.close() }
         sim.start()
@@ -244,6 +244,7 @@ struct SimulatorTests {
         #expect(sim.state == .running)
         // It still answers: a PING queued now gets a HELLO once the host reads again.
         try host.send(.ping)
+        while sim.downlink.pings < 2 { Clock.sleep(milliseconds: 5) }
         sim.requestStop()
         #expect(host.read(seconds: 5) { _ in sim.state == .finished && host.lastHeartbeat?.nextSeq == sim.ledger.boots.first?.nextSeq })
         let boot = try #require(sim.ledger.boots.first)
@@ -256,7 +257,7 @@ struct SimulatorTests {
 
     @Test("stop() returns within the drain time-out although nobody reads; what was queued is `lost`")
     func stopWithoutReader() throws {
-        var config = GatewaySimulator.Config(sensors: 50, ratePerSensor: 400)
+        var config = testConfig(sensors: 50, rate: 400)
         config.txBufferBytes = 16 * 1024
         config.drainTimeoutSeconds = 0.3
         let sim = try GatewaySimulator(config: config)
@@ -281,7 +282,7 @@ struct SimulatorTests {
     @Test("An unplug replaces the pty behind the link; readings due meanwhile are tx_dropped, none are lost")
     func unplugAndReplug() throws {
         let dir = try TemporaryDirectory()
-        var config = GatewaySimulator.Config(sensors: 4, ratePerSensor: 100)
+        var config = testConfig(sensors: 4, rate: 100)
         config.linkPath = dir.path + "/gw"
         config.recordReadings = true
         let sim = try GatewaySimulator(config: config)
@@ -306,15 +307,41 @@ struct SimulatorTests {
         defer { host.close() }
         try host.send(.ping)
         #expect(host.read(seconds: 3) { $0.hellos.count == 1 && $0.readings.count >= 40 })
-        sim.stop()
+        sim.requestStop()
+        #expect(host.read(seconds: 3) { _ in sim.state == .finished && host.lastHeartbeat?.nextSeq == sim.ledger.boots.first?.nextSeq })
         let boot = try #require(sim.ledger.boots.first)
-        #expect(host.read(seconds: 3) { _ in host.lastHeartbeat?.nextSeq == boot.nextSeq })
         #expect(sim.ledger.boots.count == 1 && host.sink.hellos.first?.bootId == boot.bootId)
         #expect(boot.txDropped >= 60, "0.3 s unplugged at 400/s dropped \(boot.txDropped)")
         #expect(boot.lost.isEmpty && boot.uncertain.isEmpty)
         let all = before.readings + host.sink.readings
         #expect(all.map(\.seq) == (0..<boot.nextSeq).map { $0 })
         #expect(all == boot.readings)
+    }
+
+    @Test("An abrupt unplug behind a stalled host: queued readings are `lost`, the kernel's `uncertain`, the rest arrived")
+    func abruptUnplug() throws {
+        var config = testConfig(sensors: 50, rate: 400)  // 20,000 readings/s
+        config.txBufferBytes = 16 * 1024
+        let sim = try GatewaySimulator(config: config)
+        defer { sim.close() }
+        sim.start()
+        let host = try HostLink(path: sim.devicePath, encoding: .text)
+        defer { host.close() }
+        try host.send(.ping)
+        #expect(host.read(seconds: 3) { $0.readings.count >= 2000 })
+        Clock.sleep(milliseconds: 200)  // stalled: the pty and the transmit buffer fill
+        sim.unplug(forSeconds: 5, abrupt: true)
+        #expect(host.read(seconds: 3) { _ in host.hungUp })
+        while sim.ledger.boots.first.map({ $0.lost.isEmpty }) ?? true { Clock.sleep(milliseconds: 5) }
+        let boot = try #require(sim.ledger.boots.first)
+        let received = Set(host.sink.readings.map(\.seq))
+        let lost = Set(boot.lost), uncertain = Set(boot.uncertain)
+        #expect(!lost.isEmpty && !uncertain.isEmpty && lost.isDisjoint(with: uncertain))
+        #expect(received.isDisjoint(with: lost))
+        // Everything neither lost nor uncertain was read before the stall.
+        let mustHave = (0..<boot.nextSeq).filter { !lost.contains($0) && !uncertain.contains($0) }
+        #expect(mustHave.allSatisfy { received.contains($0) })
+        #expect(received.count == host.sink.readings.count && host.sink.rejects.isEmpty)
     }
 
     // MARK: The independent gateway
@@ -335,7 +362,7 @@ struct SimulatorTests {
         process.arguments = [
             "python3", repoRoot() + "/tools/independent_gateway.py", "--framing", encoding.rawValue,
             "--rate", "4000", "--count", "4000", "--corrupt", "0.02", "--garbage", "0.02",
-            "--gap-at", "100", "--gap-len", "3", "--unannounced-reboot-at", "1500", "--reboot-at", "3000",
+            "--gap-at", "100", "--gap-len", "3", "--reboot-at", "1000", "--unannounced-reboot-at", "1500",
             "--wait-timeout", "10", "--drain-timeout", "10", "--linger", "0.2", "--manifest", manifestPath,
         ]
         let stdout = Pipe()
@@ -371,6 +398,14 @@ struct SimulatorTests {
 }
 
 // MARK: - Helpers
+
+/// A config whose `stop` waits at most 0.3 s for a host that is gone (the tests close
+/// their host before the simulator).
+private func testConfig(sensors: Int, rate: Double) -> GatewaySimulator.Config {
+    var config = GatewaySimulator.Config(sensors: sensors, ratePerSensor: rate)
+    config.drainTimeoutSeconds = 0.3
+    return config
+}
 
 /// What the host decoded.
 private struct Collected: DecodeSink {
@@ -413,7 +448,7 @@ private final class HostLink {
             if done(sink) { return true }
             if Clock.monotonicNanoseconds() >= deadline || !fd.isOpen { return done(sink) }
             if hungUp { Clock.sleep(milliseconds: 20); continue }
-            _ = try? Poll.wait([PollRequest(fd: fd.raw, events: Int16(POLLIN))], timeoutMs: 20)
+            let revents = (try? Poll.wait([PollRequest(fd: fd.raw, events: Int16(POLLIN))], timeoutMs: 20))?.first ?? 0
             while true {
                 let n = buffer.withUnsafeMutableBytes { b in Glibc.read(fd.raw, b.baseAddress, b.count) }
                 if n > 0 {
@@ -422,7 +457,11 @@ private final class HostLink {
                     for case .heartbeat(let hb) in sink.messages[seen...] { lastHeartbeat = hb }
                     continue
                 }
-                if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) { hungUp = true }
+                // 0 is "nothing now" on a raw tty with VMIN = VTIME = 0 but also what a
+                // hung-up pty returns, with POLLHUP: only poll tells them apart.
+                if (n == 0 && revents & Int16(POLLHUP) != 0) || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    hungUp = true
+                }
                 break
             }
         }

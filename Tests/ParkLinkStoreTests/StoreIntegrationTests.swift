@@ -476,7 +476,7 @@ struct ConnectionTests {
 struct EmbeddedDatabaseTests {
     @Test func startIsIdempotentAndStatusReports() throws {
         let base = try TestServer.dsn()
-        let db = try TestServer.database.get()
+        let db = try TestServer.server()
         let status = db.status()
         #expect(status.running)
         #expect(status.initialized)

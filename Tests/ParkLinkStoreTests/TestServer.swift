@@ -1,53 +1,12 @@
 import Foundation
 import ParkLinkProtocol
-import Synchronization
+import ParkLinkTestSupport
 import Testing
 
 @testable import ParkLinkStore
 
-/// One private MariaDB server for the whole test process, started lazily on first use in a
-/// fresh /tmp directory through `EmbeddedDatabase`. Each test gets its own database
-/// (`TestServer.newDatabase()`), so tests are independent and may run in parallel.
-///
-/// Cleanup: an `atexit` handler stops the server and removes its directory when the test
-/// process exits normally; if the process is killed instead, the watchdog that
-/// `EmbeddedDatabase.temporary()` starts (it polls this pid) does the same.
-enum TestServer {
-    static let database: Result<EmbeddedDatabase, any Error> = Result { try EmbeddedDatabase.temporary() }
-
-    static let started: Result<DSN, any Error> = Result {
-        MariaDB.initializeLibrary()
-        let db = try database.get()
-        let dsn = try db.start()
-        atexit {
-            if case .success(let db) = TestServer.database { try? db.destroy() }
-        }
-        return dsn
-    }
-
-    private static let counter = Atomic<Int>(0)
-
-    /// The server-level DSN (database `parklink`).
-    static func dsn() throws -> DSN { try started.get() }
-
-    /// A new, empty database on the shared server; returns its DSN.
-    static func newDatabase(_ label: String = "t") throws -> DSN {
-        let base = try dsn()
-        let n = counter.add(1, ordering: .relaxed).newValue
-        let name = "\(label)_\(n)_\(UInt32.random(in: 0...UInt32.max))"
-        let admin = try MariaDBConnection(dsn: base)
-        defer { admin.close() }
-        try admin.execute("CREATE DATABASE `\(name)` CHARACTER SET utf8mb4")
-        return base.withDatabase(name)
-    }
-
-    /// A connection to a new, migrated database.
-    static func migratedConnection(_ label: String = "t", allowLocalInfile: Bool = false) throws -> MariaDBConnection {
-        let c = try MariaDBConnection(dsn: try newDatabase(label), allowLocalInfile: allowLocalInfile)
-        try Schema.migrate(c)
-        return c
-    }
-}
+/// The shared test server lives in ParkLinkTestSupport (the end-to-end tests use it too).
+typealias TestServer = TestDatabase
 
 /// A fixed session table for tests.
 struct TestSessions: SessionResolving {

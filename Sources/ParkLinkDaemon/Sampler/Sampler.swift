@@ -1,0 +1,324 @@
+import Foundation
+import Logging
+import ParkLinkAnalytics
+import ParkLinkIngest
+import ParkLinkStore
+import ParkLinkSystem
+
+/// The sampler thread: every few seconds it scores device health, raises and resolves
+/// alerts, updates occupancy figures and forecasts, and writes them through its own
+/// database connection.
+///
+/// It never slows the reader: it reads the reader's counters as atomics and the
+/// per-sensor state through `SensorStateTable.snapshot()` (a lock the reader never
+/// takes), does all its I/O with no lock held, and owns its connection. If the database
+/// is slow or down, only the sampler waits (and raises DB_DOWN).
+public final class Sampler: @unchecked Sendable {
+    // @unchecked: mutable state is confined to the sampler thread, except `book`,
+    // `published`, `pendingTransitions` and `stopping`, which are `Locked`.
+    public let config: SamplerConfig
+    private let dsn: DSN
+    private let sensors: SensorStateTable
+    private let counters: @Sendable () -> PipelineCounters
+    private let logger: Logger
+    private let wake: WakePipe
+    private let stopping = Locked(false)
+    private let book = Locked<AlertBook?>(nil)
+    private let pendingTransitions = Locked<[AlertTransition]>([])
+    private let published = Locked<[String: JSONValue]>([:])
+    private let runs = Locked(0)
+    private var thread: NamedThread?
+
+    // Sampler-thread state.
+    private var forecasters: [String: OccupancyForecaster] = [:]
+    private var previousCounters: PipelineCounters?
+    private var lastHistoryMs: Int64 = 0
+    private var lastForecastRecordMs: Int64 = 0
+    private var lastForecasterSaveMs: Int64 = 0
+    private var lastWritten: [SensorKey: (lastSeenMs: Int64?, score: Double)] = [:]
+
+    public init(config: SamplerConfig, dsn: DSN, sensors: SensorStateTable,
+                counters: @escaping @Sendable () -> PipelineCounters, logger: Logger) throws {
+        self.config = config
+        self.dsn = dsn
+        self.sensors = sensors
+        self.counters = counters
+        self.logger = logger
+        self.wake = try WakePipe()
+        forecasters = Self.loadForecasters(config.forecasterStateFile)
+    }
+
+    public func start() {
+        thread = NamedThread(name: "pl-sampler") { [self] in run() }
+    }
+
+    public func stop() {
+        stopping.withLock { $0 = true }
+        wake.wake()
+        thread?.join()
+        thread = nil
+    }
+
+    /// Completed cycles.
+    public var completedRuns: Int { runs.withLock { $0 } }
+
+    /// The status sections the sampler owns: zones, garage, health, alerts, sampler.
+    public func statusSections() -> [String: JSONValue] { published.withLock { $0 } }
+
+    /// Open (active) alerts, newest first.
+    public func activeAlerts() -> [Alert] {
+        (book.withLock { $0?.activeAlerts } ?? []).sorted { $0.id > $1.id }
+    }
+
+    /// Acknowledges an alert; the database is updated on the next cycle (now, woken).
+    public func acknowledge(id: UInt64) -> AlertBook.AcknowledgeResult {
+        let now = Clock.wallMilliseconds()
+        let result = book.withLock { b -> AlertBook.AcknowledgeResult in
+            guard b != nil else { return .notActive }
+            return b!.acknowledge(id: id, atMs: now)
+        }
+        if case .acknowledged(let t) = result {
+            pendingTransitions.withLock { $0.append(t) }
+            wake.wake()
+        }
+        return result
+    }
+
+    /// Acknowledges every open, unacknowledged alert; returns how many.
+    public func acknowledgeAll() -> Int {
+        let ids = activeAlerts().filter { $0.acknowledgedAtMs == nil }.map(\.id)
+        return ids.reduce(0) { n, id in
+            if case .acknowledged = acknowledge(id: id) { return n + 1 }
+            return n
+        }
+    }
+
+    // MARK: - The thread
+
+    private func run() {
+        MariaDB.threadInit()
+        defer { MariaDB.threadEnd() }
+        let store = SamplerStore(dsn: dsn)
+        while !stopping.withLock({ $0 }) {
+            let started = Clock.monotonicNanoseconds()
+            config.cycleHook?()
+            cycle(store)
+            let tookMs = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
+            let wait = max(10, config.intervalMs - tookMs)
+            _ = try? Poll.wait([PollRequest(fd: wake.readEnd.raw, events: Int16(POLLIN))], timeoutMs: Int32(wait))
+            wake.drain()
+        }
+        // Last words: what changed since the last cycle reaches the database if it can.
+        if let t = Optional(pendingTransitions.withLock { $0 }), !t.isEmpty, (try? store.write(t)) != nil {
+            pendingTransitions.withLock { $0.removeFirst(t.count) }
+        }
+        saveForecasters(force: true)
+    }
+
+    private func cycle(_ store: SamplerStore) {
+        let started = Clock.monotonicNanoseconds()
+        let nowMs = Clock.wallMilliseconds()
+        var dbError: String?
+
+        // The alert book resumes from the database the first time it can be reached.
+        if book.withLock({ $0 == nil }) {
+            do {
+                let loaded = try store.loadAlertBook()
+                book.withLock { $0 = loaded }
+            } catch {
+                dbError = "\(error)"
+                store.drop()
+            }
+        }
+
+        let states = sensors.snapshot()
+        var pipeline = counters()
+        if dbError != nil || !store.isConnected { pipeline.databaseUp = pipeline.databaseUp && dbError == nil }
+
+        // Health and sensor alerts.
+        var rows: [SamplerStore.SensorRow] = []
+        rows.reserveCapacity(states.count)
+        var conditions: [AlertCondition] = []
+        let currentBook = book.withLock { $0 } ?? AlertBook(nextId: UInt64(nowMs))
+        for (key, state) in states {
+            let subject = AlertSubject.sensor(gateway: key.gatewayId, sensor: key.sensor)
+            let health = config.healthRules.score(state.stats, openUnacknowledgedAlerts: currentBook.openUnacknowledgedCount(for: subject), nowMs: nowMs)
+            conditions += config.alertRules.conditions(
+                for: SensorSnapshot(gateway: key.gatewayId, sensor: key.sensor, stats: state.stats, healthScore: health.total),
+                nowMs: nowMs)
+            rows.append(.init(key: key, zoneId: config.zones.zoneId(of: key.sensor), bay: config.zones.bay(of: key.sensor),
+                              occupied: state.occupied, lastSeenMs: state.stats.lastSeenMs, health: health,
+                              voltageMean: state.stats.voltageMean(nowMs: nowMs), powerMean: state.stats.powerMean(nowMs: nowMs)))
+        }
+        conditions += config.alertRules.conditions(for: pipeline, previous: previousCounters)
+        previousCounters = pipeline
+        let transitions = book.withLock { b -> [AlertTransition] in
+            if b == nil { b = currentBook }
+            return b!.update(conditions: conditions, nowMs: nowMs)
+        }
+        for t in transitions { log(t) }
+        pendingTransitions.withLock { $0 += transitions }
+
+        // Zones: occupancy now, learning, forecasts.
+        var zoneSamples: [SamplerStore.ZoneSample] = []
+        var occupiedByZone: [String: Int] = [:]
+        for (key, state) in states where state.occupied {
+            if let z = config.zones.zoneId(of: key.sensor) { occupiedByZone[z, default: 0] += 1 }
+        }
+        for zone in config.zones.zones {
+            let occupied = occupiedByZone[zone.id] ?? 0
+            var f = forecasters[zone.id] ?? OccupancyForecaster(capacity: Double(zone.capacity))
+            f.observe(occupied: Double(occupied), at: Double(nowMs) / 1000)
+            forecasters[zone.id] = f
+            let predictions = config.forecastHorizonsMinutes.compactMap { h in
+                f.forecast(horizonMinutes: Double(h), from: Double(nowMs) / 1000).map { (horizonMinutes: h, predicted: $0) }
+            }
+            zoneSamples.append(.init(zoneId: zone.id, occupied: occupied, capacity: zone.capacity, forecasts: predictions))
+        }
+
+        // Database: alerts first (they matter most), then sensors, history, zones.
+        var figures: [String: SamplerStore.ZoneFigures] = [:]
+        if dbError == nil {
+            do {
+                let pending = pendingTransitions.withLock { $0 }
+                try store.write(pending)
+                pendingTransitions.withLock { $0.removeFirst(pending.count) }
+                let changed = rows.filter { r in
+                    guard let last = lastWritten[r.key] else { return true }
+                    return last.lastSeenMs != r.lastSeenMs || abs(last.score - r.health.total) >= 0.5
+                }
+                try store.upsertSensors(changed, nowMs: nowMs)
+                for r in changed { lastWritten[r.key] = (r.lastSeenMs, r.health.total) }
+                if nowMs - lastHistoryMs >= Int64(config.healthHistoryIntervalMs) {
+                    try store.appendHealthHistory(rows, atMs: nowMs)
+                    lastHistoryMs = nowMs
+                }
+                let record = nowMs - lastForecastRecordMs >= Int64(config.forecastRecordIntervalMs)
+                try store.recordZones(zoneSamples, atMs: nowMs, record: record)
+                if record { lastForecastRecordMs = nowMs }
+                let (day, hour) = calendarBoundaries(nowMs)
+                figures = try store.zoneFigures(dayStartMs: day, hourStartMs: hour, hourlyRateCents: config.hourlyRateCents)
+            } catch {
+                dbError = "\(error)"
+                store.drop()
+            }
+        }
+        if let dbError {
+            logger.warning("sampler: database write failed; will retry next cycle", metadata: ["sampler.error": "\(dbError)"])
+        }
+        saveForecasters(force: false)
+
+        let tookMs = Double(Clock.monotonicNanoseconds() - started) / 1e6
+        let n = runs.withLock { $0 += 1; return $0 }
+        publish(rows: rows, zones: zoneSamples, figures: figures, nowMs: nowMs, tookMs: tookMs, runs: n, dbError: dbError)
+    }
+
+    private func log(_ t: AlertTransition) {
+        switch t {
+        case .opened(let a):
+            logger.notice("alert opened", metadata: ["alert.id": "\(a.id)", "alert.type": "\(a.type.rawValue)",
+                                                     "alert.severity": "\(a.severity.rawValue)", "alert.subject": "\(a.subject)",
+                                                     "alert.message": "\(a.message)"])
+        case .resolved(let a):
+            logger.info("alert resolved", metadata: ["alert.id": "\(a.id)", "alert.type": "\(a.type.rawValue)", "alert.subject": "\(a.subject)"])
+        case .acknowledged(let a):
+            logger.info("alert acknowledged", metadata: ["alert.id": "\(a.id)", "alert.type": "\(a.type.rawValue)"])
+        }
+    }
+
+    /// Start of today and of this hour in the configured time zone, as UTC milliseconds.
+    private func calendarBoundaries(_ nowMs: Int64) -> (day: Int64, hour: Int64) {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = config.timeZone
+        let now = Date(timeIntervalSince1970: Double(nowMs) / 1000)
+        let day = cal.startOfDay(for: now)
+        let hour = cal.dateInterval(of: .hour, for: now)?.start ?? now
+        return (Int64(day.timeIntervalSince1970 * 1000), Int64(hour.timeIntervalSince1970 * 1000))
+    }
+
+    // MARK: - Status
+
+    private func publish(rows: [SamplerStore.SensorRow], zones: [SamplerStore.ZoneSample],
+                         figures: [String: SamplerStore.ZoneFigures], nowMs: Int64, tookMs: Double, runs: Int, dbError: String?) {
+        func num(_ d: Double?) -> JSONValue { d.map { .number(($0 * 10).rounded() / 10) } ?? .null }
+        var zoneList: [JSONValue] = []
+        var total = 0, occupiedTotal = 0, arrivals = 0, stays = 0, staySeconds = 0.0, revenue = 0
+        for z in zones {
+            let zone = config.zones.zone(of: config.zones.zones.first { $0.id == z.zoneId }?.sensors.first ?? 0)
+            let f = figures[z.zoneId] ?? .init()
+            total += z.capacity
+            occupiedTotal += z.occupied
+            arrivals += f.arrivalsToday
+            stays += f.staysToday
+            staySeconds += (f.averageStaySeconds ?? 0) * Double(f.staysToday)
+            revenue += f.revenueCentsToday
+            var forecast: [String: JSONValue] = [:]
+            for p in z.forecasts { forecast[String(p.horizonMinutes)] = num(p.predicted) }
+            let target = config.zones.zones.first { $0.id == z.zoneId }?.dailyTarget
+            zoneList.append(.object([
+                "id": .string(z.zoneId), "facility": .string(zone?.facility ?? ""),
+                "occupied": .number(Double(z.occupied)), "available": .number(Double(max(0, z.capacity - z.occupied))),
+                "capacity": .number(Double(z.capacity)), "arrivals_today": .number(Double(f.arrivalsToday)),
+                "average_stay_minutes": num(f.averageStaySeconds.map { $0 / 60 }),
+                "efficiency_percent": num(target.map { Double(f.arrivalsToday) / Double($0) * 100 }),
+                "arrivals_this_hour": .number(Double(f.arrivalsThisHour)),
+                "hourly_target": num(target.map { Double($0) / 24 }),
+                "arrivals_same_hour_last_week": .number(Double(f.arrivalsSameHourLastWeek)),
+                "revenue_cents_today": .number(Double(f.revenueCentsToday)),
+                "forecast": .object(forecast),
+            ]))
+        }
+        let unmapped = rows.filter { $0.zoneId == nil }.count
+        let least = rows.sorted { ($0.health.total, $0.key) < ($1.health.total, $1.key) }.prefix(5).map { r -> JSONValue in
+            .object(["sensor": .string(r.key.description), "score": num(r.health.total),
+                     "last_seen": r.lastSeenMs.flatMap(Timestamps.iso).map(JSONValue.string) ?? .null])
+        }
+        let active = activeAlerts()
+        var bySeverity: [String: JSONValue] = [:]
+        for s in AlertSeverity.allCases {
+            bySeverity[s.rawValue] = .number(Double(active.filter { $0.severity == s && $0.acknowledgedAtMs == nil }.count))
+        }
+        let open = active.prefix(10).map { a -> JSONValue in
+            .object(["id": .number(Double(a.id)), "type": .string(a.type.rawValue), "severity": .string(a.severity.rawValue),
+                     "subject": .string(a.subject.description), "acknowledged": .bool(a.acknowledgedAtMs != nil),
+                     "created_at": .string(Timestamps.iso(ms: a.openedAtMs) ?? "")])
+        }
+        let sections: [String: JSONValue] = [
+            "zones": .array(zoneList),
+            "garage": .object([
+                "total": .number(Double(total)), "occupied": .number(Double(occupiedTotal)),
+                "available": .number(Double(max(0, total - occupiedTotal))), "arrivals_today": .number(Double(arrivals)),
+                "average_stay_minutes": stays > 0 ? num(staySeconds / Double(stays) / 60) : .null,
+                "revenue_cents_today": .number(Double(revenue)),
+            ]),
+            "least_healthy": .array(least),
+            "alerts": .object(["open_by_severity": .object(bySeverity), "open": .array(open)]),
+            "sampler": .object([
+                "last_run_at": .string(Timestamps.iso(ms: nowMs) ?? ""), "duration_ms": num(tookMs),
+                "runs": .number(Double(runs)), "sensors": .number(Double(rows.count)),
+                "unmapped_sensors": .number(Double(unmapped)),
+                "database": dbError.map { .string("error: \($0)") } ?? .string("ok"),
+            ]),
+        ]
+        published.withLock { $0 = sections }
+    }
+
+    // MARK: - Forecaster persistence
+
+    private static func loadForecasters(_ path: String?) -> [String: OccupancyForecaster] {
+        guard let path, let data = FileManager.default.contents(atPath: path) else { return [:] }
+        return (try? JSONDecoder().decode([String: OccupancyForecaster].self, from: data)) ?? [:]
+    }
+
+    private func saveForecasters(force: Bool) {
+        guard let path = config.forecasterStateFile, !forecasters.isEmpty else { return }
+        let now = Clock.wallMilliseconds()
+        guard force || now - lastForecasterSaveMs >= 300_000 else { return }
+        lastForecasterSaveMs = now
+        guard let data = try? JSONEncoder().encode(forecasters) else { return }
+        let tmp = path + ".tmp"
+        if FileManager.default.createFile(atPath: tmp, contents: data) {
+            _ = try? FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: tmp))
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import ParkLinkStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The database and state directory a stress run uses, and their clean-up.
+///
+/// By default a private MariaDB in a fresh /tmp directory (short, so socket paths fit),
+/// which is also the daemon's state directory; a watchdog stops the server and removes
+/// the directory even if this process is killed. With `--state-dir` the private server
+/// lives there and both are kept (the server is stopped only if this run started it);
+/// with `--db` no server is started at all.
+public final class StressDatabase: Sendable {
+    /// For this process's own connections (verification, the db-stall lock); may hold a
+    /// password.
+    public let dsn: DSN
+    /// The private server, when there is one: the db-restart fault kills it.
+    public let server: EmbeddedDatabase?
+    public let stateDirectory: String
+    private let removeStateDirectory: Bool
+    private let stopServer: Bool
+
+    private init(dsn: DSN, server: EmbeddedDatabase?, stateDirectory: String, removeStateDirectory: Bool, stopServer: Bool) {
+        self.dsn = dsn
+        self.server = server
+        self.stateDirectory = stateDirectory
+        self.removeStateDirectory = removeStateDirectory
+        self.stopServer = stopServer
+    }
+
+    /// Starts (or reaches) the database the options name.
+    public static func provision(_ o: StressOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> StressDatabase {
+        if let text = o.dsn {
+            let dsn = try DSN.parse(text, environment: environment)
+            if let dir = o.stateDirectory {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                return StressDatabase(dsn: dsn, server: nil, stateDirectory: dir, removeStateDirectory: false, stopServer: false)
+            }
+            return StressDatabase(dsn: dsn, server: nil, stateDirectory: try temporaryDirectory(), removeStateDirectory: true, stopServer: false)
+        }
+        if let dir = o.stateDirectory {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let server = EmbeddedDatabase(stateDirectory: dir)
+            let wasRunning = server.pid != nil
+            let dsn = try server.start()
+            return StressDatabase(dsn: dsn, server: server, stateDirectory: dir, removeStateDirectory: false, stopServer: !wasRunning)
+        }
+        let server = try EmbeddedDatabase.temporary()
+        do {
+            let dsn = try server.start()
+            return StressDatabase(dsn: dsn, server: server, stateDirectory: server.stateDirectory, removeStateDirectory: true, stopServer: true)
+        } catch {
+            try? server.destroy()
+            throw error
+        }
+    }
+
+    /// What the daemon is given on its command line: the DSN without its password.
+    public var daemonDSNText: String {
+        var d = dsn
+        d.password = nil
+        return d.description
+    }
+
+    /// The password, for the daemon's `PARKLINK_DB_PASSWORD` (kept off its command line,
+    /// where `ps` would show it).
+    public var password: String? { dsn.password }
+
+    /// The server's CPU seconds so far (user + system, from /proc), if it is ours and running.
+    public var serverCPUSeconds: Double? {
+        guard let pid = server?.pid else { return nil }
+        return ProcessStats.cpuSeconds(pid: pid)
+    }
+
+    /// Stops what this run started and removes what it created. Safe to call twice.
+    public func cleanUp() {
+        if let server, stopServer { try? server.stop() }
+        if removeStateDirectory { try? FileManager.default.removeItem(atPath: stateDirectory) }
+    }
+
+    private static func temporaryDirectory() throws -> String {
+        var template = Array("/tmp/parklink-stress-XXXXXX".utf8CString)
+        guard let p = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw ApplianceRunner.Failure("mkdtemp /tmp/parklink-stress-XXXXXX: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: p)
+    }
+}

@@ -1,0 +1,91 @@
+import Benchmark
+import ParkLinkIngest
+import ParkLinkProtocol
+import ParkLinkStore
+import ParkLinkSystem
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// The reader → writer hand-over: `RingBuffer<StampedReading>` (one mutex, two condition
+// variables) between two real threads, one pushing batches, one popping batches of the
+// same size, through the pipeline's default capacity (262,144). 1,000,000 readings per
+// iteration (`scalingFactor: .mega`), so `throughput` reads directly as readings/s.
+// The threads are created before the measurement and released together by a flag, so
+// the malloc count is that of push/pop alone: it must stay 0.
+
+let benchmarks: @Sendable () -> Void = {
+    for batch in [1, 64, 512] {
+        Benchmark(
+            "Ring 1 producer + 1 consumer, batch \(batch)",
+            configuration: .init(
+                metrics: [.throughput, .wallClock, .mallocCountTotal, RingMetrics.producerWaits],
+                scalingFactor: .mega,
+                maxDuration: .seconds(3),
+                maxIterations: 50,
+                thresholds: [.mallocCountTotal: .init(absolute: [.p90: 2])])
+        ) { benchmark in
+            let items = benchmark.scaledIterations.count
+            let ring = RingBuffer<StampedReading>(capacity: 262_144)
+            let go = StartFlag()
+            let template = (0..<batch).map { i in sampleRow(i) }
+            let producer = NamedThread(name: "bench-producer") {
+                go.wait()
+                template.withUnsafeBufferPointer { chunk in
+                    var sent = 0
+                    while sent < items {
+                        let n = min(batch, items - sent)
+                        ring.push(UnsafeBufferPointer(rebasing: chunk[0..<n]))
+                        sent += n
+                    }
+                }
+            }
+            let consumer = NamedThread(name: "bench-consumer") {
+                let buffer = UnsafeMutablePointer<StampedReading>.allocate(capacity: batch)
+                defer { buffer.deallocate() }
+                go.wait()
+                var received = 0
+                var sum: UInt64 = 0
+                while received < items {
+                    let n = ring.pop(into: buffer, max: batch, lingerMs: 0)
+                    sum &+= UInt64(buffer[n - 1].reading.seq)
+                    received += n
+                }
+                blackHole(sum)
+            }
+
+            benchmark.startMeasurement()
+            go.release()
+            producer.join()
+            consumer.join()
+            benchmark.stopMeasurement()
+
+            precondition(ring.pushed == items && ring.popped == items)
+            benchmark.measurement(RingMetrics.producerWaits, ring.producerWaits)
+        }
+    }
+}
+
+/// A reading with every field present, as the reader pushes them.
+func sampleRow(_ i: Int) -> StampedReading {
+    let reading = Reading(
+        seq: UInt32(i), sensor: UInt16(i % 500 + 1), gatewayMs: UInt32(i), occupied: i % 3 == 0,
+        distanceCm: 120, voltageDv: 2300, currentMa: 250, powerFactorPct: 92)
+    return StampedReading(session: 0, receivedAtMs: 1_764_000_000_000 + Int64(i), reading: reading)
+}
+
+enum RingMetrics {
+    /// Times the producer found the ring full (a full ring is backpressure, not loss).
+    static var producerWaits: BenchmarkMetric { .custom("producer waits", polarity: .prefersSmaller, useScalingFactor: false) }
+}
+
+/// Releases both threads at once, after the measurement has started.
+final class StartFlag: Sendable {
+    private let started = Atomic<Bool>(false)
+    func release() { started.store(true, ordering: .releasing) }
+    func wait() {
+        while !started.load(ordering: .acquiring) { sched_yield() }
+    }
+}

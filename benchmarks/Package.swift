@@ -1,0 +1,68 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// ParkLink's benchmarks, a separate package so the main one stays light (as swift-nio does).
+///
+/// - `Benchmarks/<Name>/<Name>.swift`: ordo-one/benchmark suites (`swift package benchmark`).
+///   Gated on counts (mallocs) through `Thresholds/`; times are reported, never asserted.
+/// - `Sources/EndToEnd`: a plain executable (`swift run -c release EndToEnd`): a gateway
+///   simulator at fixed rates for seconds at a time does not fit the harness's iterations.
+///
+/// `traits: ["MallocInterposer"]` turns off the package's default `RuntimeInterposer`
+/// trait, whose dependency is not in this machine's package mirror.
+let package = Package(
+    name: "ParkLinkBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "ParkLink", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "Decode",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ParkLinkProtocol", package: "ParkLink"),
+            ],
+            path: "Benchmarks/Decode",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "Ring",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ParkLinkIngest", package: "ParkLink"),
+                .product(name: "ParkLinkStore", package: "ParkLink"),
+                .product(name: "ParkLinkSystem", package: "ParkLink"),
+                .product(name: "ParkLinkProtocol", package: "ParkLink"),
+            ],
+            path: "Benchmarks/Ring",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "Store",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ParkLinkStore", package: "ParkLink"),
+                .product(name: "ParkLinkProtocol", package: "ParkLink"),
+                .product(name: "ParkLinkSystem", package: "ParkLink"),
+            ],
+            path: "Benchmarks/Store",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "EndToEnd",
+            dependencies: [
+                .product(name: "ParkLinkDaemon", package: "ParkLink"),
+                .product(name: "ParkLinkSimulator", package: "ParkLink"),
+                .product(name: "ParkLinkStore", package: "ParkLink"),
+                .product(name: "ParkLinkIngest", package: "ParkLink"),
+                .product(name: "ParkLinkSystem", package: "ParkLink"),
+                .product(name: "ParkLinkProtocol", package: "ParkLink"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/EndToEnd"
+        ),
+    ]
+)
