@@ -127,7 +127,7 @@ struct SimulatorEngine {
             let timedOut = config.hostWaitTimeoutSeconds.map { Double(now - since) / 1e9 >= $0 } ?? false
             if booted {
                 // After an unplug: the boot goes on, but nobody is listening yet.
-                emitDue(now: now, linkUp: false)
+                if endIfOver(now: now) { return }
                 if downSink.sawHost || timedOut {
                     setPhase(.running)
                     running(now: now)
@@ -141,14 +141,14 @@ struct SimulatorEngine {
         case .running:
             running(now: now)
         case .unplugging(let until, let deadline):
-            emitDue(now: now, linkUp: false)
+            if endIfOver(now: now) { return }
             if now < deadline { flush() }  // an abrupt unplug writes nothing more
             if now >= deadline || hostHasReadEverything() {
                 hangUp()
                 setPhase(.unplugged(untilNs: until))
             }
         case .unplugged(let until):
-            emitDue(now: now, linkUp: false)
+            if endIfOver(now: now) { return }
             if now >= until {
                 do {
                     try link.replug()
@@ -179,15 +179,7 @@ struct SimulatorEngine {
     private mutating func running(now: UInt64) {
         for _ in 0..<downSink.unansweredPings { appendHello() }
         downSink.unansweredPings = 0
-        var until = now
-        var over = false
-        if let d = config.durationSeconds {
-            let end = firstBootNs + UInt64(d * 1e9)
-            if now >= end {
-                until = end
-                over = true
-            }
-        }
+        let (until, over) = runEnd(now: now)
         emitDue(now: until, linkUp: true)
         if until >= nextHeartbeatNs {
             appendHeartbeat(now: until)
@@ -195,6 +187,24 @@ struct SimulatorEngine {
         }
         flush()
         if over { beginFinishing(now: now) }
+    }
+
+    /// `now`, or the end of the run's duration if that has passed (and whether it has),
+    /// so that the last tick emits exactly the readings due by the end.
+    private func runEnd(now: UInt64) -> (until: UInt64, over: Bool) {
+        guard let d = config.durationSeconds else { return (now, false) }
+        let end = firstBootNs + UInt64(d * 1e9)
+        return now >= end ? (end, true) : (now, false)
+    }
+
+    /// With the link down (unplugged, or no host yet): count the readings due as
+    /// `tx_dropped`, and end the run if its duration is over. Returns whether it ended.
+    private mutating func endIfOver(now: UInt64) -> Bool {
+        let (until, over) = runEnd(now: now)
+        emitDue(now: until, linkUp: false)
+        guard over else { return false }
+        if linkOpen { beginFinishing(now: now) } else { setPhase(.finished) }
+        return true
     }
 
     private mutating func apply(_ command: SimulatorShared.Command, now: UInt64) {

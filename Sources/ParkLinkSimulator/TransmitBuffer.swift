@@ -14,7 +14,7 @@ import ParkLinkSystem
 struct TransmitBuffer {
     /// Room kept for HELLO and HB: the longest HELLO is under 100 bytes in either encoding.
     static let controlReserve = 256
-    /// The longest reading frame (text: 63 bytes; binary: 26) plus the longest noise
+    /// The longest reading frame (text: 61 bytes; binary: 23) plus the longest noise
     /// burst in front of it.
     static let maxReadingBytes = 64 + NoiseBurst.maxBytes
 

@@ -189,7 +189,7 @@ public final class Sampler: @unchecked Sendable {
                 }
                 try store.upsertSensors(changed, nowMs: nowMs)
                 for r in changed { lastWritten[r.key] = (r.lastSeenMs, r.health.total) }
-                if nowMs - lastHistoryMs >= Int64(config.healthHistoryIntervalMs) {
+                if !rows.isEmpty, nowMs - lastHistoryMs >= Int64(config.healthHistoryIntervalMs) {
                     try store.appendHealthHistory(rows, atMs: nowMs)
                     lastHistoryMs = nowMs
                 }
