@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "ParkLinkSimulator",
-            dependencies: ["ParkLinkProtocol", "ParkLinkSystem"]
+            dependencies: ["CParkLinkShims", "ParkLinkProtocol", "ParkLinkSystem"]
         ),
         .target(
             name: "ParkLinkDaemon",
@@ -75,7 +75,7 @@ let package = Package(
         ),
         .target(
             name: "ParkLinkTestSupport",
-            dependencies: ["ParkLinkStore"],
+            dependencies: ["ParkLinkStore", "ParkLinkSystem"],
             path: "Tests/ParkLinkTestSupport"
         ),
         .testTarget(
@@ -85,7 +85,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ParkLinkIngestTests",
-            dependencies: ["ParkLinkIngest", "ParkLinkSystem", "ParkLinkProtocol"]
+            dependencies: ["ParkLinkIngest", "ParkLinkSystem", "ParkLinkProtocol", "ParkLinkSimulator", "ParkLinkTestSupport"]
         ),
         .testTarget(
             name: "ParkLinkStoreTests",

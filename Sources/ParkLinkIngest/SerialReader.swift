@@ -261,7 +261,9 @@ public final class SerialReader: @unchecked Sendable {
                         break
                     }
                     if n == 0 {
-                        gone = "end of file"
+                        // A raw tty with VMIN = VTIME = 0 reads 0 both when it is merely
+                        // empty and after a hang-up; only POLLHUP tells them apart.
+                        if revents[0] & Int16(POLLHUP) != 0 { gone = "hang-up" }
                         break
                     }
                     sink.nowMs = Clock.wallMilliseconds()

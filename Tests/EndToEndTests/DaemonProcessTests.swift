@@ -5,7 +5,7 @@ import ParkLinkTestSupport
 import Testing
 
 /// `parklink run` as the field runs it: a separate process, stopped by SIGTERM.
-@Suite("End to end: the parklink run process", .serialized)
+@Suite("End to end: the parklink run process", .serialized, .timeLimit(.minutes(5)))
 struct DaemonProcessTests {
     @Test("SIGTERM drains and commits everything, then exits 0")
     func sigtermDrainsAndExitsZero() throws {
@@ -14,11 +14,10 @@ struct DaemonProcessTests {
             "--framing", "binary", "--rate", "5000", "--count", "10000", "--sensors", "500", "--seed", "3",
         ])
         let state = Repository.temporaryDirectory("plproc")
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: Repository.parklinkExecutable)
-        run.arguments = ["run", "--device", gateway.devicePath, "--framing", "binary", "--db", dsn.description,
-                         "--state-dir", state, "--log-level", "warning"]
-        try run.run()
+        let run = try ChildProcess(Repository.parklinkExecutable, [
+            "run", "--device", gateway.devicePath, "--framing", "binary", "--db", dsn.description,
+            "--state-dir", state, "--log-level", "warning",
+        ])
         let manifest = try gateway.finish()
         let socket = StateDirectory(path: state).statusSocket
         let settled = eventually(timeoutSeconds: 20) {
@@ -27,10 +26,8 @@ struct DaemonProcessTests {
             return s.store.rows_committed == manifest.readings.count
         }
         #expect(settled)
-        kill(run.processIdentifier, SIGTERM)
-        run.waitUntilExit()
-        #expect(run.terminationReason == .exit)
-        #expect(run.terminationStatus == 0)
+        run.signal(SIGTERM)
+        #expect(run.wait(timeoutSeconds: 60) == 0, "SIGTERM: drained, committed, exit 0")
         #expect(try storedReadings(dsn).count == manifest.readings.count)
         // Gone means gone: status now says so and exits non-zero.
         #expect(throws: StatusClient.Failure.self) { try StatusClient.request("status", socket: socket) }
@@ -38,29 +35,19 @@ struct DaemonProcessTests {
 
     @Test("status without a daemon says so plainly and exits 1")
     func statusWithoutDaemon() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Repository.parklinkExecutable)
-        p.arguments = ["status", "--state-dir", Repository.temporaryDirectory("plnone")]
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 1)
+        let p = try ChildProcess(Repository.parklinkExecutable, ["status", "--state-dir", Repository.temporaryDirectory("plnone")],
+                                 discardStderr: false)
+        #expect(p.wait(timeoutSeconds: 30) == 1)
+        let text = p.output
         #expect(text.contains("not running"))
     }
 
     @Test("a bad argument prints usage and exits non-zero")
     func badArgument() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Repository.parklinkExecutable)
-        p.arguments = ["run", "--baud", "banana"]
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus != 0)
+        let p = try ChildProcess(Repository.parklinkExecutable, ["run", "--baud", "banana"], discardStderr: false)
+        let status = p.wait(timeoutSeconds: 30)
+        let text = p.output
+        #expect(status != nil && status != 0)
         #expect(text.contains("Usage"))
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// The product's promise, checked against a gateway written from PROTOCOL.md alone:
 /// every valid reading is stored exactly once with the right values, nothing else is
 /// stored, and every reading that was not stored is accounted for.
-@Suite("End to end: independent gateway → pty → pipeline → MariaDB", .serialized)
+@Suite("End to end: independent gateway → pty → pipeline → MariaDB", .serialized, .timeLimit(.minutes(5)))
 struct IndependentGatewayTests {
     @Test("5,000 readings/s with 1% corrupt frames, noise, a link gap, an announced and an unannounced reboot",
           arguments: [FrameEncoding.text, .binary])

@@ -12,7 +12,7 @@ import Testing
 
 /// The sampler against a real MariaDB and a simulated gateway: alerts, zones, events,
 /// and the promise that it never slows the reader.
-@Suite("Sampler: health, alerts, zones, and never slowing the reader", .serialized)
+@Suite("Sampler: health, alerts, zones, and never slowing the reader", .serialized, .timeLimit(.minutes(5)))
 struct SamplerTests {
     func simulator(sensors: Int, rate: Double, framing: FrameEncoding = .text, misbehaving: Bool = false,
                    silentAfter: Double = 60) throws -> GatewaySimulator {
@@ -180,16 +180,9 @@ struct SamplerTests {
     }
 
     func runCLI(_ arguments: [String]) throws -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Repository.parklinkExecutable)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let p = try ChildProcess(Repository.parklinkExecutable, arguments)
+        let status = p.wait(timeoutSeconds: 30) ?? -1
+        return (status, p.output)
     }
 
     func storedCount(_ dsn: DSN) throws -> Int {

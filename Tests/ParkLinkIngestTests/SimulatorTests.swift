@@ -2,6 +2,7 @@ import Foundation
 import ParkLinkProtocol
 import ParkLinkSimulator
 import ParkLinkSystem
+import ParkLinkTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -357,24 +358,18 @@ struct SimulatorTests {
     func pythonGatewayCrossCheck(encoding: FrameEncoding) throws {
         let dir = try TemporaryDirectory()
         let manifestPath = dir.path + "/manifest.json"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", repoRoot() + "/tools/independent_gateway.py", "--framing", encoding.rawValue,
+        let process = try ChildProcess("python3", [
+            repoRoot() + "/tools/independent_gateway.py", "--framing", encoding.rawValue,
             "--rate", "4000", "--count", "4000", "--corrupt", "0.02", "--garbage", "0.02",
             "--gap-at", "100", "--gap-len", "3", "--reboot-at", "1000", "--unannounced-reboot-at", "1500",
             "--wait-timeout", "10", "--drain-timeout", "10", "--linger", "0.2", "--manifest", manifestPath,
-        ]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        try process.run()
-        let path = try #require(firstLine(of: stdout.fileHandleForReading))
+        ])
+        let path = try #require(process.firstLine(timeoutSeconds: 30))
         let host = try HostLink(path: path, encoding: encoding)
         defer { host.close() }
         try host.send(.ping)
-        _ = host.read(seconds: 20) { _ in !process.isRunning }
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        _ = host.read(seconds: 20) { _ in process.poll() != nil }
+        #expect(process.wait(timeoutSeconds: 30) == 0)
 
         let manifest = try #require(
             JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as? [String: Any])
@@ -497,25 +492,8 @@ private func repoRoot(_ file: String = #filePath) -> String {
 }
 
 private func runProcess(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let process = try ChildProcess(arguments[0], Array(arguments.dropFirst()), discardStderr: false)
+    let status = process.wait(timeoutSeconds: 120) ?? -1
+    return (status, process.output)
 }
 
-/// One line from a pipe, byte by byte (no buffering past the newline).
-private func firstLine(of handle: FileHandle) -> String? {
-    var bytes: [UInt8] = []
-    while true {
-        let d = handle.readData(ofLength: 1)
-        guard let b = d.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-        if b == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-        bytes.append(b)
-    }
-}

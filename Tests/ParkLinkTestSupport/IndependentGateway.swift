@@ -4,10 +4,9 @@ import Foundation
 /// PROTOCOL.md alone, sharing no code with the appliance, and its manifest of exactly
 /// what it sent.
 public final class IndependentGateway {
-    public let process = Process()
+    public let process: ChildProcess
     public let devicePath: String
     public let manifestPath: String
-    private let stdout = Pipe()
 
     public struct Manifest: Decodable {
         public struct Session: Decodable {
@@ -52,20 +51,10 @@ public final class IndependentGateway {
     /// Starts the gateway with `arguments` and waits for it to print its pty path.
     public init(arguments: [String]) throws {
         manifestPath = Repository.temporaryDirectory("plgw") + "/manifest.json"
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Repository.root + "/tools/independent_gateway.py", "--manifest", manifestPath] + arguments
-        process.standardOutput = stdout
-        try process.run()
-        var line = Data()
-        let h = stdout.fileHandleForReading
-        while true {
-            let b = h.readData(ofLength: 1)
-            if b.isEmpty || b == Data([0x0A]) { break }
-            line.append(b)
-        }
-        devicePath = String(decoding: line, as: UTF8.self)
+        process = try ChildProcess("python3", [Repository.root + "/tools/independent_gateway.py", "--manifest", manifestPath] + arguments)
+        devicePath = process.firstLine(timeoutSeconds: 30) ?? ""
         guard devicePath.hasPrefix("/") else {
-            process.terminate()
+            process.signal(SIGKILL)
             throw GatewayFailed(message: "independent gateway did not print a device path (got '\(devicePath)')")
         }
     }
@@ -77,14 +66,12 @@ public final class IndependentGateway {
 
     /// Waits for the gateway to finish (it waits for the host to drain), then reads the manifest.
     public func finish(timeoutSeconds: Double = 120) throws -> Manifest {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            process.terminate()
+        guard let status = process.wait(timeoutSeconds: timeoutSeconds) else {
+            process.signal(SIGKILL)
             throw GatewayFailed(message: "independent gateway still running after \(timeoutSeconds) s")
         }
-        guard process.terminationStatus == 0 else {
-            throw GatewayFailed(message: "independent gateway exited with \(process.terminationStatus)")
+        guard status == 0 else {
+            throw GatewayFailed(message: "independent gateway exited with \(status)")
         }
         return try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
     }
