@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "ParkLinkIngest",
             dependencies: [
-                "ParkLinkProtocol", "ParkLinkSystem", "ParkLinkStore",
+                "CParkLinkShims", "ParkLinkProtocol", "ParkLinkSystem", "ParkLinkStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

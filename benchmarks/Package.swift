@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+#if canImport(Foundation)
+import class Foundation.ProcessInfo
+#endif
+
 /// ParkLink's benchmarks, a separate package so the main one stays light (as swift-nio does).
 ///
 /// - `Benchmarks/<Name>/<Name>.swift`: ordo-one/benchmark suites (`swift package benchmark`).
@@ -8,13 +12,18 @@ import PackageDescription
 /// - `Sources/EndToEnd`: a plain executable (`swift run -c release EndToEnd`): a gateway
 ///   simulator at fixed rates for seconds at a time does not fit the harness's iterations.
 ///
+/// `PARKLINK_PATH` points the benchmarks at another checkout of ParkLink (default: `..`), e.g.
+/// an export of a commit to compare with (`git archive <rev> | tar -x -C DIR`).
+///
 /// `traits: ["MallocInterposer"]` turns off the package's default `RuntimeInterposer`
 /// trait, whose dependency is not in this machine's package mirror.
+let parkLinkPath = ProcessInfo.processInfo.environment["PARKLINK_PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? ".."
+
 let package = Package(
     name: "ParkLinkBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "ParkLink", path: ".."),
+        .package(name: "ParkLink", path: parkLinkPath),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],

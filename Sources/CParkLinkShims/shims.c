@@ -7,6 +7,9 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sched.h>
 #include <unistd.h>
 #include <asm/termbits.h>
 
@@ -40,3 +43,12 @@ int parklink_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG
 
 int parklink_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int parklink_accept4_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+
+int parklink_raise_thread_priority(int fifoPriority, int niceValue) {
+    struct sched_param p;
+    memset(&p, 0, sizeof p);
+    p.sched_priority = fifoPriority;
+    if (fifoPriority > 0 && pthread_setschedparam(pthread_self(), SCHED_FIFO, &p) == 0) return 1;
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), niceValue) == 0) return 2;
+    return 0;
+}

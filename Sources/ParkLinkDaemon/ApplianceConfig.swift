@@ -20,6 +20,8 @@ public struct ApplianceConfig: Sendable {
     public var framing: FrameEncoding = .text
     public var helloTimeoutMs = 2_000
     public var fallbackGatewayId = "unknown"
+    /// Raise the reader thread to SCHED_FIFO (or nice −10) when allowed.
+    public var readerRealtime = true
     // [database]
     public var dsn: String?
     // [pipeline]
@@ -83,6 +85,7 @@ public struct ApplianceConfig: Sendable {
                 }
                 c.framing = e
             }
+            if let v = try s.bool("realtime_reader", fix: "realtime_reader = true") { c.readerRealtime = v }
             if let t = try s.int("hello_timeout_ms", range: 100...600_000, fix: "hello_timeout_ms = 2000") { c.helloTimeoutMs = t }
             if let g = try s.string("fallback_gateway_id", fix: "fallback_gateway_id = \"GW-01\"") {
                 guard (1...32).contains(g.count), g.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {

@@ -66,8 +66,13 @@ final class MariaDBBatchStore: BatchStore {
 
     func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int {
         guard let c = connection, let inserter, let recorder, let eventRecorder else { throw MariaDBError.notConnected }
-        let (occupancyEvents, newStates) = occupancy.events(for: rows, sessions: sessions, zones: zones)
-        try c.begin()
+        let (occupancyEvents, undo) = occupancy.apply(rows, sessions: sessions, zones: zones)
+        do {
+            try c.begin()
+        } catch {
+            occupancy.revert(undo)
+            throw error
+        }
         do {
             var inserted = 0
             if rows.count > 0 {
@@ -87,9 +92,11 @@ final class MariaDBBatchStore: BatchStore {
                 }
             }
             try c.commit()
-            occupancy.commit(newStates)
             return inserted
         } catch {
+            // An unknown commit outcome is treated as not committed: the batch is written
+            // again, and the same events with it (their key makes the replay harmless).
+            occupancy.revert(undo)
             try? c.rollback()
             throw error
         }

@@ -60,6 +60,7 @@ public final class Pipeline: @unchecked Sendable {
         rc.tracker.helloTimeoutMs = Int64(c.helloTimeoutMs)
         rc.tracker.fallbackGatewayId = c.fallbackGatewayId
         rc.resume = options.resume
+        rc.raisePriority = c.readerRealtime
         reader = try SerialReader(config: rc, ring: ring, events: events, sessions: sessions,
                                   counters: linkCounters, logger: logger)
         var wc = ReadingWriter.Config()

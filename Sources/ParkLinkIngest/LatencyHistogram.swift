@@ -17,11 +17,6 @@ public struct LatencyHistogram: Sendable, Equatable {
         if v > maxMs { maxMs = v }
     }
 
-    public mutating func merge(_ other: LatencyHistogram) {
-        for i in buckets.indices { buckets[i] += other.buckets[i] }
-        count += other.count
-        maxMs = max(maxMs, other.maxMs)
-    }
 
     /// The smallest latency at or below which `p` (0…1) of the samples fall.
     public func percentile(_ p: Double) -> Int64? {

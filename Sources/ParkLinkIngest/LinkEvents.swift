@@ -27,10 +27,4 @@ public final class LinkEventQueue: @unchecked Sendable {
             return events
         }
     }
-
-    /// Puts events back at the front after a failed transaction, keeping their order.
-    public func restore(_ e: [LinkEvent]) {
-        guard !e.isEmpty else { return }
-        lock.withLock { events.insert(contentsOf: e, at: 0) }
-    }
 }

@@ -86,7 +86,6 @@ public final class ReadingWriter: @unchecked Sendable {
         let capacity = config.maxRows
         let batch = UnsafeMutablePointer<StampedReading>.allocate(capacity: capacity)
         defer { batch.deallocate() }
-        var latencies = LatencyHistogram()
 
         while true {
             let n = ring.pop(into: batch, max: capacity, lingerMs: config.lingerMs)
@@ -113,9 +112,7 @@ public final class ReadingWriter: @unchecked Sendable {
             }
             let now = Clock.wallMilliseconds()
             afterCommit?(rows)
-            latencies = LatencyHistogram()
-            for r in rows { latencies.record(now - r.receivedAtMs) }
-            counters.recordLatencies(latencies)
+            counters.recordLatencies(rows, committedAtMs: now)
             counters.rowsCommitted.add(inserted)
             counters.rowsDuplicate.add(n - inserted)
             counters.batches.add(1)

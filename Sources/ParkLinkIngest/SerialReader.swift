@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CParkLinkShims
 import Logging
 import ParkLinkProtocol
 import ParkLinkStore
@@ -27,6 +28,10 @@ public final class SerialReader: @unchecked Sendable {
         /// Housekeeping period (HELLO time-outs) when the line is quiet.
         public var tickMs: Int32 = 250
         public var tracker = SessionTracker.Config()
+        /// Run the reader at real-time priority (SCHED_FIFO), else at nice −10, when the
+        /// system allows: on 2 cores a reader that waits 50–300 ms for a core lets a
+        /// full-speed gateway's transmit buffer overflow (measured in benchmarks/).
+        public var raisePriority = true
         public var resume: [SessionKey: UInt64] = [:]
         public init(device: String) { self.device = device }
     }
@@ -172,6 +177,13 @@ public final class SerialReader: @unchecked Sendable {
     }
 
     private func run() {
+        if config.raisePriority {
+            switch parklink_raise_thread_priority(10, -10) {
+            case 1: logger.info("reader at real-time priority", metadata: ["thread.policy": "SCHED_FIFO 10"])
+            case 2: logger.info("reader at raised priority", metadata: ["thread.policy": "nice -10"])
+            default: logger.notice("reader priority unchanged (no CAP_SYS_NICE); under heavy load a fast gateway may drop readings")
+            }
+        }
         var sink = LinkSink(tracker: SessionTracker(sessions: sessions, config: config.tracker, resume: config.resume))
         sink.effects.ready.reserveCapacity(8192)
         var decoder = StreamDecoder(encoding: config.encoding)

@@ -1,3 +1,4 @@
+import ParkLinkStore
 import ParkLinkSystem
 import Synchronization
 
@@ -27,5 +28,10 @@ public final class StoreCounters: Sendable {
     public func setLastError(_ s: String?) { _lastError.withLock { $0 = s } }
 
     public var latency: LatencyHistogram { _latency.withLock { $0 } }
-    public func recordLatencies(_ batch: LatencyHistogram) { _latency.withLock { $0.merge(batch) } }
+    /// Frame→commit latency of each reading of a committed batch, in one locked pass.
+    public func recordLatencies(_ rows: UnsafeBufferPointer<StampedReading>, committedAtMs now: Int64) {
+        _latency.withLock { h in
+            for r in rows { h.record(now - r.receivedAtMs) }
+        }
+    }
 }

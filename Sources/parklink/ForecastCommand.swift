@@ -11,7 +11,7 @@ struct ForecastCommand: ParsableCommand {
         subcommands: [Evaluate.self]
     )
 
-    /// `parklink forecast evaluate --csv FILE [--horizons 30,60] [--json]`
+    /// `parklink forecast evaluate --csv FILE [--horizons 30,60] [--json] [--model facility|zone]`
     struct Evaluate: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "evaluate",
@@ -21,7 +21,9 @@ struct ForecastCommand: ParsableCommand {
                 (SystemCodeNumber,Capacity,Occupancy,LastUpdated). Rows with occupancy below 0 or above \
                 capacity are dropped and (car park, timestamp) duplicates removed; the data is split \
                 70/15/15 by timestamp as Alfarouk/ParkPulse does, and the last 15% is scored. With \
-                --json the last line is one JSON object keyed by horizon in minutes.
+                --json the last line is one JSON object keyed by horizon in minutes. The model is the \
+                sampler's FacilityForecaster with every car park as a zone, fed in time order; \
+                --model zone replays the earlier per-zone OccupancyForecaster instead.
                 """
         )
 
@@ -37,8 +39,15 @@ struct ForecastCommand: ParsableCommand {
         @Flag(help: "Ask the model for exactly origin + horizon instead of the target reading's time.")
         var nominalHorizon = false
 
+        @Option(help: "Model to replay: facility (the sampler's, default) or zone (the earlier per-zone one).")
+        var model: String = EvaluationConfig.Model.facility.rawValue
+
         func validate() throws {
             _ = try parsedHorizons()
+            guard EvaluationConfig.Model(rawValue: model) != nil else {
+                throw ValidationError("--model must be one of: "
+                    + EvaluationConfig.Model.allCases.map(\.rawValue).joined(separator: ", "))
+            }
             guard FileManager.default.isReadableFile(atPath: csv) else {
                 throw ValidationError("cannot read --csv file '\(csv)'")
             }
@@ -47,6 +56,7 @@ struct ForecastCommand: ParsableCommand {
         func run() throws {
             var config = EvaluationConfig(horizonsMinutes: try parsedHorizons())
             config.forecastTime = nominalHorizon ? .nominalHorizon : .targetReading
+            config.model = EvaluationConfig.Model(rawValue: model) ?? .facility
             let report = try ForecastEvaluation.run(csvPath: csv, config: config)
             print(report.table())
             if json { print(report.jsonLine()) }

@@ -22,6 +22,10 @@ int parklink_ioctl_fionread(int fd, int *count);
 /* Custom baud rates (e.g. 250000) via termios2 / BOTHER; 0 on success, -1 with errno. */
 int parklink_set_custom_baud(int fd, unsigned int baud);
 
+/* Raises the calling thread's priority: SCHED_FIFO at `fifoPriority` if allowed (returns
+   1), else a nice value of `niceValue` for this thread alone (returns 2), else 0. */
+int parklink_raise_thread_priority(int fifoPriority, int niceValue);
+
 /* Sets the process' comm name (prctl PR_SET_PDEATHSIG helper for spawned children). */
 int parklink_set_parent_death_signal(int signal);
 #endif

@@ -10,7 +10,19 @@ public struct EvaluationConfig: Sendable, Equatable {
     public var trainFraction: Double = 0.70
     public var validationFraction: Double = 0.15
     public var forecastTime: ForecastTime = .targetReading
+    /// Which model is replayed: the one the sampler runs (all car parks as zones of one
+    /// `FacilityForecaster`), or the earlier per-zone `OccupancyForecaster`, kept for
+    /// comparison.
+    public var model: Model = .facility
+    public var facility = FacilityForecasterConfig()
     public var forecaster = ForecasterConfig()
+
+    public enum Model: String, Sendable, Equatable, CaseIterable {
+        /// One `FacilityForecaster` over all car parks, fed in time order.
+        case facility
+        /// One `OccupancyForecaster` per car park.
+        case zone
+    }
 
     public enum ForecastTime: String, Sendable, Equatable, CaseIterable {
         /// Ask the model for the occupancy at the target reading's own timestamp (that

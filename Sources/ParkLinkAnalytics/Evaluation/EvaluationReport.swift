@@ -20,6 +20,9 @@ public struct EvaluationReport: Sendable, Equatable {
                 + "(ParkPulse 70/15/15 on timestamps with a \(config.splitReferenceHorizonMinutes)-min target)",
             "target: the reading nearest origin + h within ±\(config.toleranceMinutes) min; model asked for "
                 + (config.forecastTime == .targetReading ? "the target reading's time" : "origin + h exactly"),
+            "model: " + (config.model == .facility
+                ? "FacilityForecaster, every car park a zone, fed in time order"
+                : "OccupancyForecaster per car park (earlier model)"),
             "errors in cars",
             "",
             row(["horizon", "part", "n", "model MAE", "RMSE", "persist MAE", "RMSE", "seasonal MAE", "RMSE", "fallback"]),

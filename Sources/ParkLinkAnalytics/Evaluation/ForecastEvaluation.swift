@@ -1,22 +1,37 @@
 import Foundation
 
-/// Walk-forward replay of a car-park CSV through the same `OccupancyForecaster` the
-/// appliance runs, scored against persistence and seasonal naive.
+/// Walk-forward replay of a car-park CSV through the model the appliance runs, scored
+/// against persistence and seasonal naive.
 ///
-/// Per car park, every cleaned reading is fed in time order; right after reading i is
-/// observed, each horizon's forecast from i is made and, if i is an origin of the part
-/// being scored, compared with its target reading (see `TargetMatching`). Nothing at or
-/// after the target is known to any method when it forecasts: the model has seen readings
-/// up to i only, and learns online all the way through (train and validation parts are
-/// its warm-up; it keeps learning in the test part, as it would live).
+/// All car parks are zones of one `FacilityForecaster` (or, with `model = .zone`, each has
+/// its own `OccupancyForecaster`, the earlier model). Readings are fed in time order
+/// across car parks; readings with the same timestamp (most car parks report together)
+/// are all observed, then each horizon's forecast from each of them is made and, if the
+/// reading is an origin of the part being scored, compared with its target reading (see
+/// `TargetMatching`). So when a forecast is made the model has seen exactly the readings
+/// at or before its origin's time, of its own and of the other car parks, and nothing
+/// later; it learns online all the way through (train and validation parts are its
+/// warm-up; it keeps learning in the test part, as it would live).
 ///
 /// Baselines, on exactly the same (origin, target) pairs:
 /// - persistence: the origin's occupancy;
 /// - seasonal naive: the reading nearest to the target's time minus 7 days (±tolerance);
 ///   if none, minus 1 day; if neither, persistence (counted as `seasonalFallbacks`).
 ///
-/// Hyper-parameters (`ForecasterConfig` defaults) were chosen once on the validation
-/// part; the test part was not used to choose anything.
+/// Protocol: features and hyper-parameters (`FacilityForecasterConfig` defaults) were
+/// chosen on the validation part only (prototyped outside the repository, then ported
+/// and checked to give the same validation figures); the test part was then scored once,
+/// with nothing changed afterwards. On the Birmingham file, MAE / RMSE in cars:
+///
+///     horizon  part    n     FacilityForecaster  OccupancyForecaster  persistence
+///     15 min   test    141    8.58 / 13.58       12.67 / 18.28        26.87 / 51.38
+///     30 min   test   4873   13.35 / 21.62       15.16 / 24.61        49.37 / 89.36
+///     60 min   test   4538   22.60 / 37.39       24.82 / 41.09        95.61 / 174.05
+///     30 min   valid  4160   12.79 / 21.67       14.87 / 24.91        55.93 / 94.80
+///
+/// The target of MAE ≤ 13 at 30 min on the test part is missed by 0.35 cars.
+/// A third of the test origins fall on weekends (8% of the validation ones), where the
+/// model errs more (test: 12.59 on weekdays, 14.92 at weekends).
 public enum ForecastEvaluation {
     public static func run(csvPath: String, config: EvaluationConfig = EvaluationConfig()) throws -> EvaluationReport {
         try run(rows: ParkingCSV.read(path: csvPath), config: config)
@@ -37,45 +52,85 @@ public enum ForecastEvaluation {
         let horizons = Array(Set(config.horizonsMinutes)).sorted()
         var test = horizons.map { HorizonScores(horizonMinutes: $0) }
         var validation = horizons.map { HorizonScores(horizonMinutes: $0) }
-        for s in series {
-            replay(s, horizons: horizons, split: split, config: config, test: &test, validation: &validation)
+        var model = Replayed(series: series, config: config)
+
+        // Every reading of every car park, in time order (car-park order within a timestamp).
+        var events: [(time: Int64, park: Int, index: Int)] = []
+        events.reserveCapacity(series.reduce(0) { $0 + $1.times.count })
+        for (p, s) in series.enumerated() {
+            for i in s.times.indices { events.append((s.times[i], p, i)) }
+        }
+        events.sort { ($0.time, $0.park) < ($1.time, $1.park) }
+
+        let tolerance = Int64(config.toleranceMinutes) * 60
+        var start = 0
+        while start < events.count {
+            var end = start
+            while end < events.count && events[end].time == events[start].time { end += 1 }
+            for e in events[start..<end] { model.observe(park: e.park, index: e.index) }
+            for e in events[start..<end] {
+                let s = series[e.park], i = e.index
+                for (k, h) in horizons.enumerated() {
+                    let horizon = Int64(h) * 60
+                    guard let j = TargetMatching.target(in: s.times, origin: i, horizon: horizon, tolerance: tolerance),
+                          let part = split.part(origin: s.times[i], target: s.times[j]), part != .train
+                    else { continue }
+                    let at = config.forecastTime == .targetReading ? s.times[j] : s.times[i] + horizon
+                    let forecast = model.forecast(park: e.park, at: Double(at)) ?? s.occupancy[i]
+                    let persistence = s.occupancy[i]
+                    var seasonal = persistence
+                    var fellBack = false
+                    if let w = TargetMatching.nearest(in: s.times, to: s.times[j] - 7 * 86_400, tolerance: tolerance, after: .min) {
+                        seasonal = s.occupancy[w]
+                    } else if let d = TargetMatching.nearest(in: s.times, to: s.times[j] - 86_400, tolerance: tolerance, after: .min) {
+                        seasonal = s.occupancy[d]
+                    } else {
+                        fellBack = true
+                    }
+                    let actual = s.occupancy[j]
+                    if part == .test {
+                        test[k].add(model: forecast, persistence: persistence, seasonal: seasonal, fellBack: fellBack, actual: actual)
+                    } else {
+                        validation[k].add(model: forecast, persistence: persistence, seasonal: seasonal, fellBack: fellBack, actual: actual)
+                    }
+                }
+            }
+            start = end
         }
         return EvaluationReport(cleaning: cleaning, split: split, config: config,
                                 test: test, validation: validation)
     }
 
-    private static func replay(
-        _ s: ParkSeries, horizons: [Int], split: ChronologicalSplit, config: EvaluationConfig,
-        test: inout [HorizonScores], validation: inout [HorizonScores]
-    ) {
-        let tolerance = Int64(config.toleranceMinutes) * 60
-        var model = OccupancyForecaster(capacity: Double(s.capacity), config: config.forecaster)
-        for i in s.times.indices {
-            model.observe(occupied: s.occupancy[i], at: Double(s.times[i]))
-            for (k, h) in horizons.enumerated() {
-                let horizon = Int64(h) * 60
-                guard let j = TargetMatching.target(in: s.times, origin: i, horizon: horizon, tolerance: tolerance),
-                      let part = split.part(origin: s.times[i], target: s.times[j]), part != .train
-                else { continue }
-                let at = config.forecastTime == .targetReading ? s.times[j] : s.times[i] + horizon
-                let forecast = model.forecast(atEpochSeconds: Double(at)) ?? s.occupancy[i]
-                let persistence = s.occupancy[i]
-                var seasonal = persistence
-                var fellBack = false
-                if let w = TargetMatching.nearest(in: s.times, to: s.times[j] - 7 * 86_400, tolerance: tolerance, after: .min) {
-                    seasonal = s.occupancy[w]
-                } else if let d = TargetMatching.nearest(in: s.times, to: s.times[j] - 86_400, tolerance: tolerance, after: .min) {
-                    seasonal = s.occupancy[d]
-                } else {
-                    fellBack = true
-                }
-                let actual = s.occupancy[j]
-                if part == .test {
-                    test[k].add(model: forecast, persistence: persistence, seasonal: seasonal, fellBack: fellBack, actual: actual)
-                } else {
-                    validation[k].add(model: forecast, persistence: persistence, seasonal: seasonal, fellBack: fellBack, actual: actual)
-                }
+    /// The replayed model, whichever `EvaluationConfig.model` names.
+    private struct Replayed {
+        let series: [ParkSeries]
+        var facility: FacilityForecaster?
+        var zones: [OccupancyForecaster] = []
+
+        init(series: [ParkSeries], config: EvaluationConfig) {
+            self.series = series
+            switch config.model {
+            case .facility:
+                var capacities: [String: Double] = [:]
+                for s in series { capacities[s.park] = Double(s.capacity) }
+                facility = FacilityForecaster(capacities: capacities, config: config.facility)
+            case .zone:
+                zones = series.map { OccupancyForecaster(capacity: Double($0.capacity), config: config.forecaster) }
             }
+        }
+
+        mutating func observe(park p: Int, index i: Int) {
+            let s = series[p]
+            if facility != nil {
+                facility!.observe(zone: s.park, occupied: s.occupancy[i], at: Double(s.times[i]))
+            } else {
+                zones[p].observe(occupied: s.occupancy[i], at: Double(s.times[i]))
+            }
+        }
+
+        func forecast(park p: Int, at time: Double) -> Double? {
+            if let facility { return facility.forecast(zone: series[p].park, atEpochSeconds: time) }
+            return zones[p].forecast(atEpochSeconds: time)
         }
     }
 }

@@ -2,6 +2,10 @@ import Foundation
 
 /// Occupancy forecasts for one zone or car park, learned online.
 ///
+/// Superseded for the appliance by `FacilityForecaster` (all zones of a facility, shared
+/// learning, better features); kept as is for existing callers and saved states, and as
+/// the comparison in `parklink forecast evaluate --model zone`.
+///
 /// The model is "seasonal persistence with a learned correction":
 ///
 ///     ŷ(t+h) = y(t) + w_h · x(t, h)

@@ -131,24 +131,37 @@ public final class Sampler: @unchecked Sendable {
             }
         }
 
-        let states = sensors.snapshot()
+        let blocks = sensors.snapshot()
         var pipeline = counters()
         if dbError != nil || !store.isConnected { pipeline.databaseUp = pipeline.databaseUp && dbError == nil }
 
         // Health and sensor alerts.
         var rows: [SamplerStore.SensorRow] = []
-        rows.reserveCapacity(states.count)
         var conditions: [AlertCondition] = []
+        var occupiedByZone: [String: Int] = [:]
         let currentBook = book.withLock { $0 } ?? AlertBook(nextId: UInt64(nowMs))
-        for (key, state) in states {
-            let subject = AlertSubject.sensor(gateway: key.gatewayId, sensor: key.sensor)
-            let health = config.healthRules.score(state.stats, openUnacknowledgedAlerts: currentBook.openUnacknowledgedCount(for: subject), nowMs: nowMs)
-            conditions += config.alertRules.conditions(
-                for: SensorSnapshot(gateway: key.gatewayId, sensor: key.sensor, stats: state.stats, healthScore: health.total),
-                nowMs: nowMs)
-            rows.append(.init(key: key, zoneId: config.zones.zoneId(of: key.sensor), bay: config.zones.bay(of: key.sensor),
-                              occupied: state.occupied, lastSeenMs: state.stats.lastSeenMs, health: health,
-                              voltageMean: state.stats.voltageMean(nowMs: nowMs), powerMean: state.stats.powerMean(nowMs: nowMs)))
+        for (gateway, block) in blocks {
+            rows.reserveCapacity(rows.count + block.count)
+            for slot in 0..<block.count {
+                let sensor = block.sensorOfSlot[slot]
+                let subject = AlertSubject.sensor(gateway: gateway, sensor: sensor)
+                let lastSeen = block.lastSeen(slot: slot)
+                let voltageMean = block.voltageMean(slot: slot, nowMs: nowMs)
+                let powerMean = block.powerMean(slot: slot, nowMs: nowMs)
+                let health = config.healthRules.score(
+                    lastSeenMs: lastSeen, voltageMean: voltageMean, powerMean: powerMean,
+                    openUnacknowledgedAlerts: currentBook.openUnacknowledgedCount(for: subject), nowMs: nowMs)
+                conditions += config.alertRules.conditions(
+                    for: SensorSnapshot(gateway: gateway, sensor: sensor, lastSeenMs: lastSeen,
+                                        lastVoltage: block.voltage(slot: slot), lastPowerWatts: block.power(slot: slot),
+                                        healthScore: health.total),
+                    nowMs: nowMs)
+                let zone = config.zones.zoneId(of: sensor)
+                if block.occupied[slot], let zone { occupiedByZone[zone, default: 0] += 1 }
+                rows.append(.init(key: SensorKey(gatewayId: gateway, sensor: sensor), zoneId: zone,
+                                  bay: config.zones.bay(of: sensor), occupied: block.occupied[slot], lastSeenMs: lastSeen,
+                                  health: health, voltageMean: voltageMean, powerMean: powerMean))
+            }
         }
         conditions += config.alertRules.conditions(for: pipeline, previous: previousCounters)
         previousCounters = pipeline
@@ -161,10 +174,6 @@ public final class Sampler: @unchecked Sendable {
 
         // Zones: occupancy now, learning, forecasts.
         var zoneSamples: [SamplerStore.ZoneSample] = []
-        var occupiedByZone: [String: Int] = [:]
-        for (key, state) in states where state.occupied {
-            if let z = config.zones.zoneId(of: key.sensor) { occupiedByZone[z, default: 0] += 1 }
-        }
         for zone in config.zones.zones {
             let occupied = occupiedByZone[zone.id] ?? 0
             var f = forecasters[zone.id] ?? OccupancyForecaster(capacity: Double(zone.capacity))

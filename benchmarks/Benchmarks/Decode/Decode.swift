@@ -6,9 +6,9 @@ import Glibc
 #endif
 
 // What the reader's thread spends its time on: turning bytes from the serial line into
-// messages (framing, CRC-16, field parsing, COBS). Every benchmark reports MB/s and
-// frames/s as custom metrics (from its own clock around the measured work) and counts
-// mallocs; `Thresholds/` gates the malloc counts, not the times.
+// messages (framing, CRC-16, field parsing, COBS). Every benchmark reports MB/s (and
+// frames/s where there are frames) as custom metrics, from its own clock around the
+// measured work, and counts mallocs; `Thresholds/` gates the malloc counts, not the times.
 
 let benchmarks: @Sendable () -> Void = {
     let decodeMetrics: [BenchmarkMetric] = [
@@ -23,7 +23,7 @@ let benchmarks: @Sendable () -> Void = {
     for encoding in FrameEncoding.allCases {
         // Built once per process, outside any measurement.
         let stream = GatewayStream.make(encoding: encoding, readings: GatewayStream.readingCount)
-        Benchmark("Decode \(encoding.rawValue) stream", configuration: config) { benchmark in
+        Benchmark("decode-\(encoding.rawValue)-20k-frames", configuration: config) { benchmark in
             var decoder = StreamDecoder(encoding: encoding)
             var sink = CountingSink()
             benchmark.startMeasurement()
@@ -52,7 +52,7 @@ let benchmarks: @Sendable () -> Void = {
     precondition(crcInput.count == 64 * 1024)
     let crcBytes = Array(crcInput)
     Benchmark(
-        "CRC16 64 KiB",
+        "crc16-64KiB",
         configuration: .init(
             metrics: [.wallClock, .mallocCountTotal, DecodeMetrics.megabytesPerSecond], warmupIterations: 10,
             maxDuration: .seconds(1), maxIterations: 5_000, thresholds: gate)
@@ -72,7 +72,7 @@ let benchmarks: @Sendable () -> Void = {
         metrics: [.wallClock, .mallocCountTotal, DecodeMetrics.megabytesPerSecond, DecodeMetrics.framesPerSecond],
         warmupIterations: 5, maxDuration: .seconds(1), maxIterations: 2_000, thresholds: gate)
 
-    Benchmark("COBS encode 64 KiB of frames", configuration: cobsConfig) { benchmark in
+    Benchmark("cobs-encode-64KiB-of-frames", configuration: cobsConfig) { benchmark in
         var output: [UInt8] = []
         output.reserveCapacity(frames.totalBytes + frames.frames.count * 2 + 64)
         benchmark.startMeasurement()
@@ -88,7 +88,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(DecodeMetrics.framesPerSecond, rate(frames.frames.count, elapsed))
     }
 
-    Benchmark("COBS decode 64 KiB of frames", configuration: cobsConfig) { benchmark in
+    Benchmark("cobs-decode-64KiB-of-frames", configuration: cobsConfig) { benchmark in
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
         defer { scratch.deallocate() }
         var decoded = 0
@@ -113,7 +113,8 @@ enum DecodeMetrics {
 
 /// A gateway's byte stream as the reader sees it.
 struct GatewayStream: Sendable {
-    /// Readings per iteration: 20,000 frames, about 1.1 MB of text or 0.5 MB of binary.
+    /// Readings per iteration: 20,000 (plus a HELLO and 20 heartbeats), about 0.82 MB of
+    /// text or 0.45 MB of binary.
     static let readingCount = 20_000
     /// One read() from a tty rarely returns more than 4 KiB.
     static let readSize = 4_096

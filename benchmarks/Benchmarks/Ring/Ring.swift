@@ -1,4 +1,5 @@
 import Benchmark
+import Dispatch
 import ParkLinkIngest
 import ParkLinkProtocol
 import ParkLinkStore
@@ -13,13 +14,15 @@ import Glibc
 // variables) between two real threads, one pushing batches, one popping batches of the
 // same size, through the pipeline's default capacity (262,144). 1,000,000 readings per
 // iteration (`scalingFactor: .mega`), so `throughput` reads directly as readings/s.
-// The threads are created before the measurement and released together by a flag, so
-// the malloc count is that of push/pop alone: it must stay 0.
+// The threads are created (and have started) before the measurement and are released
+// together by a flag, so the malloc count is that of push/pop alone: it must stay 0.
+// (Malloc counts are per iteration of 1,000,000 readings; the table shows them scaled
+// per reading, `thresholds check` compares the raw count.)
 
 let benchmarks: @Sendable () -> Void = {
     for batch in [1, 64, 512] {
         Benchmark(
-            "Ring 1 producer + 1 consumer, batch \(batch)",
+            "spsc-batch-\(batch)",
             configuration: .init(
                 metrics: [.throughput, .wallClock, .mallocCountTotal, RingMetrics.producerWaits],
                 scalingFactor: .mega,
@@ -41,6 +44,7 @@ let benchmarks: @Sendable () -> Void = {
                         sent += n
                     }
                 }
+                go.finish()
             }
             let consumer = NamedThread(name: "bench-consumer") {
                 let buffer = UnsafeMutablePointer<StampedReading>.allocate(capacity: batch)
@@ -54,13 +58,16 @@ let benchmarks: @Sendable () -> Void = {
                     received += n
                 }
                 blackHole(sum)
+                go.finish()
             }
 
+            go.waitUntilReady(2)
             benchmark.startMeasurement()
             go.release()
+            go.waitUntilDone(2)
+            benchmark.stopMeasurement()
             producer.join()
             consumer.join()
-            benchmark.stopMeasurement()
 
             precondition(ring.pushed == items && ring.popped == items)
             benchmark.measurement(RingMetrics.producerWaits, ring.producerWaits)
@@ -81,11 +88,27 @@ enum RingMetrics {
     static var producerWaits: BenchmarkMetric { .custom("producer waits", polarity: .prefersSmaller, useScalingFactor: false) }
 }
 
-/// Releases both threads at once, after the measurement has started.
+/// Releases both threads at once, after the measurement has started; `waitUntilReady`
+/// lets the measurement start only once both threads have finished starting up (a new
+/// thread's first steps allocate, and those allocations are not the ring's).
 final class StartFlag: Sendable {
     private let started = Atomic<Bool>(false)
+    private let ready = Atomic<Int>(0)
     func release() { started.store(true, ordering: .releasing) }
     func wait() {
+        ready.add(1, ordering: .releasing)
         while !started.load(ordering: .acquiring) { sched_yield() }
+    }
+    func waitUntilReady(_ threads: Int) {
+        while ready.load(ordering: .acquiring) < threads { sched_yield() }
+    }
+
+    /// Thread exit runs the runtime's thread-local destructors, which allocate: the
+    /// measurement stops when both bodies are done, before the threads exit. (A
+    /// semaphore, so the waiting thread sleeps instead of taking a core from the two.)
+    private let done = DispatchSemaphore(value: 0)
+    func finish() { done.signal() }
+    func waitUntilDone(_ threads: Int) {
+        for _ in 0..<threads { done.wait() }
     }
 }
