@@ -30,7 +30,8 @@ public final class Sampler: @unchecked Sendable {
     private var thread: NamedThread?
 
     // Sampler-thread state.
-    private var forecasters: [String: OccupancyForecaster] = [:]
+    /// One model for all zones: they share what they learn (see `FacilityForecaster`).
+    private var forecaster: FacilityForecaster
     private var previousCounters: PipelineCounters?
     private var lastHistoryMs: Int64 = 0
     private var lastForecastRecordMs: Int64 = 0
@@ -45,7 +46,14 @@ public final class Sampler: @unchecked Sendable {
         self.counters = counters
         self.logger = logger
         self.wake = try WakePipe()
-        forecasters = Self.loadForecasters(config.forecasterStateFile)
+        var f = Self.loadForecaster(config.forecasterStateFile)
+            ?? FacilityForecaster(capacities: Dictionary(uniqueKeysWithValues: config.zones.zones.map { ($0.id, Double($0.capacity)) }))
+        // The zone map may have changed since the state was saved.
+        for zone in f.zoneNames where config.zones.zones.first(where: { $0.id == zone }) == nil { f.removeZone(zone) }
+        for zone in config.zones.zones where f.capacity(ofZone: zone.id) != Double(zone.capacity) {
+            f.setCapacity(Double(zone.capacity), forZone: zone.id)
+        }
+        forecaster = f
     }
 
     public func start() {
@@ -174,15 +182,16 @@ public final class Sampler: @unchecked Sendable {
 
         // Zones: occupancy now, learning, forecasts.
         var zoneSamples: [SamplerStore.ZoneSample] = []
+        var occupancy: [String: Double] = [:]
+        for zone in config.zones.zones { occupancy[zone.id] = Double(occupiedByZone[zone.id] ?? 0) }
+        forecaster.observe(occupancy, at: Double(nowMs) / 1000)
         for zone in config.zones.zones {
-            let occupied = occupiedByZone[zone.id] ?? 0
-            var f = forecasters[zone.id] ?? OccupancyForecaster(capacity: Double(zone.capacity))
-            f.observe(occupied: Double(occupied), at: Double(nowMs) / 1000)
-            forecasters[zone.id] = f
             let predictions = config.forecastHorizonsMinutes.compactMap { h in
-                f.forecast(horizonMinutes: Double(h), from: Double(nowMs) / 1000).map { (horizonMinutes: h, predicted: $0) }
+                forecaster.forecast(zone: zone.id, horizonMinutes: Double(h), from: Double(nowMs) / 1000)
+                    .map { (horizonMinutes: h, predicted: $0) }
             }
-            zoneSamples.append(.init(zoneId: zone.id, occupied: occupied, capacity: zone.capacity, forecasts: predictions))
+            zoneSamples.append(.init(zoneId: zone.id, occupied: occupiedByZone[zone.id] ?? 0, capacity: zone.capacity,
+                                     forecasts: predictions))
         }
 
         // Database: alerts first (they matter most), then sensors, history, zones.
@@ -314,20 +323,21 @@ public final class Sampler: @unchecked Sendable {
 
     // MARK: - Forecaster persistence
 
-    private static func loadForecasters(_ path: String?) -> [String: OccupancyForecaster] {
-        guard let path, let data = FileManager.default.contents(atPath: path) else { return [:] }
-        return (try? JSONDecoder().decode([String: OccupancyForecaster].self, from: data)) ?? [:]
+    private static func loadForecaster(_ path: String?) -> FacilityForecaster? {
+        guard let path, let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(FacilityForecaster.self, from: data)
     }
 
     private func saveForecasters(force: Bool) {
-        guard let path = config.forecasterStateFile, !forecasters.isEmpty else { return }
+        guard let path = config.forecasterStateFile, !config.zones.isEmpty else { return }
         let now = Clock.wallMilliseconds()
         guard force || now - lastForecasterSaveMs >= 300_000 else { return }
         lastForecasterSaveMs = now
-        guard let data = try? JSONEncoder().encode(forecasters) else { return }
+        guard let data = try? JSONEncoder().encode(forecaster) else { return }
         let tmp = path + ".tmp"
-        if FileManager.default.createFile(atPath: tmp, contents: data) {
-            _ = try? FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: tmp))
+        // Write aside, then rename: a crash mid-write never leaves a torn state file.
+        if FileManager.default.createFile(atPath: tmp, contents: data), rename(tmp, path) != 0 {
+            logger.warning("cannot save the forecaster state", metadata: ["sampler.file": "\(path)", "sampler.errno": "\(errno)"])
         }
     }
 }

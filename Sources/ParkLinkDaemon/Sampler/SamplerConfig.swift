@@ -29,6 +29,6 @@ public struct SamplerConfig: Sendable {
         zones = c.zones
         timeZone = TimeZone(identifier: c.timeZone) ?? TimeZone(identifier: "UTC")!
         hourlyRateCents = c.hourlyRateCents
-        forecasterStateFile = state.path + "/forecasters.json"
+        forecasterStateFile = state.path + "/forecaster.json"
     }
 }
