@@ -88,9 +88,14 @@ public final class ReadingWriter: @unchecked Sendable {
         defer { batch.deallocate() }
 
         while true {
-            let n = ring.pop(into: batch, max: capacity, lingerMs: config.lingerMs)
+            // At most a second's wait for readings, so link events of a quiet line (a
+            // HELLO, a gap seen by a heartbeat) are stored without waiting for traffic.
+            let n = ring.pop(into: batch, max: capacity, lingerMs: config.lingerMs, firstWaitMs: 1_000)
             let pendingEvents = events.takeAll()
-            if n == 0 && pendingEvents.isEmpty { break }  // closed and drained
+            if n == 0 && pendingEvents.isEmpty {
+                if ring.isDrained { break }
+                continue
+            }
             counters.inFlight.store(n, ordering: .relaxed)
             let rows = UnsafeBufferPointer(start: batch, count: n)
             guard let inserted = commitWithRetry(store, rows, pendingEvents) else {

@@ -84,15 +84,25 @@ public final class RingBuffer<Element>: @unchecked Sendable {
 
     /// Moves up to `max` elements into `buffer`.
     ///
-    /// Waits (indefinitely, until `close`) for the first element; then, if fewer than
-    /// `max` are queued, waits at most `lingerMs` more for the batch to fill, so that a
-    /// slow trickle still becomes few transactions while a flood is taken at once.
-    /// Returns 0 only when the ring is closed and empty.
-    public func pop(into buffer: UnsafeMutablePointer<Element>, max: Int, lingerMs: Int) -> Int {
+    /// Waits for the first element (at most `firstWaitMs`, nil: until `close`); then, if
+    /// fewer than `max` are queued, waits at most `lingerMs` more for the batch to fill, so
+    /// that a slow trickle still becomes few transactions while a flood is taken at once.
+    /// Returns 0 when the wait for the first element timed out, or the ring is closed
+    /// and empty (`isDrained` tells which).
+    public func pop(into buffer: UnsafeMutablePointer<Element>, max: Int, lingerMs: Int, firstWaitMs: Int? = nil) -> Int {
         lock.lock()
         defer { lock.unlock() }
         consumerWaiting = true
-        while count == 0 && !closed { lock.wait(Self.notEmpty) }
+        if let firstWaitMs {
+            let deadline = Clock.monotonicNanoseconds() + UInt64(firstWaitMs) * 1_000_000
+            while count == 0 && !closed {
+                let now = Clock.monotonicNanoseconds()
+                if now >= deadline { break }
+                lock.wait(Self.notEmpty, milliseconds: Swift.max(1, Int((deadline - now) / 1_000_000)))
+            }
+        } else {
+            while count == 0 && !closed { lock.wait(Self.notEmpty) }
+        }
         if count < max && !closed && lingerMs > 0 {
             let deadline = Clock.monotonicNanoseconds() + UInt64(lingerMs) * 1_000_000
             while count < max && !closed {
@@ -116,6 +126,9 @@ public final class RingBuffer<Element>: @unchecked Sendable {
         if producerWaiting && n > 0 { lock.signal(Self.notFull) }
         return n
     }
+
+    /// Closed and nothing left: the consumer is done.
+    public var isDrained: Bool { lock.withLock { closed && count == 0 } }
 
     /// Wakes both sides for good: pushes fail, pops drain what is left and then return 0.
     public func close() {

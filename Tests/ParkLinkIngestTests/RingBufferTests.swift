@@ -94,4 +94,18 @@ struct RingBufferTests {
         #expect(n == 1)
         #expect(out[0] == 7)
     }
+
+    @Test("a bounded wait for the first element returns 0 without closing; a closed empty ring is drained")
+    func boundedFirstWait() {
+        let ring = RingBuffer<Int>(capacity: 8)
+        let out = UnsafeMutablePointer<Int>.allocate(capacity: 8)
+        defer { out.deallocate() }
+        #expect(ring.pop(into: out, max: 8, lingerMs: 0, firstWaitMs: 20) == 0)
+        #expect(!ring.isDrained)
+        ring.push([5])
+        #expect(ring.pop(into: out, max: 8, lingerMs: 0, firstWaitMs: 20) == 1)
+        ring.close()
+        #expect(ring.pop(into: out, max: 8, lingerMs: 0, firstWaitMs: 20) == 0)
+        #expect(ring.isDrained)
+    }
 }
