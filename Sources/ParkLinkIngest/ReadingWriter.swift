@@ -28,7 +28,7 @@ public final class ReadingWriter: @unchecked Sendable {
         public var maxRows = 5_000
         public var lingerMs = 20
         public var initialBackoffMs = 100
-        public var maxBackoffMs = 5_000
+        public var maxBackoffMs = 1_000
         /// After stop is asked, how long a failing database may keep the writer retrying.
         public var shutdownGraceMs = 30_000
         public init() {}

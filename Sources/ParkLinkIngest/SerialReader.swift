@@ -24,7 +24,7 @@ public final class SerialReader: @unchecked Sendable {
         public var encoding: FrameEncoding = .text
         public var chunkBytes = 64 * 1024
         public var initialBackoffMs = 100
-        public var maxBackoffMs = 5_000
+        public var maxBackoffMs = 1_000
         /// Housekeeping period (HELLO time-outs) when the line is quiet.
         public var tickMs: Int32 = 250
         public var tracker = SessionTracker.Config()

@@ -39,6 +39,8 @@ struct StressCommand: ParsableCommand {
     var fault: StressOptions.Fault = .none
     @Option(name: .long, help: "An existing database (DSN) instead of a private server.")
     var db: String?
+    @Option(name: .customLong("insert-method"), help: "How the daemon writes: array-binding (default) or multi-row.")
+    var insertMethod: ApplianceConfig.InsertMethod = .arrayBinding
     @Option(name: .customLong("tx-buffer-kib"), help: "The simulated gateway's transmit buffer, KiB.")
     var txBufferKiB = 64
     @Flag(name: .long, help: "Print the report as one JSON object on the last line of stdout.")
@@ -80,6 +82,7 @@ struct StressCommand: ParsableCommand {
         o.dsn = db
         o.stateDirectory = global.stateDirectory
         o.txBufferBytes = txBufferKiB * 1024
+        o.insertMethod = insertMethod
         return o
     }
 }

@@ -38,6 +38,8 @@ public final class DaemonProcess {
                 statusSocket: String, logPath: String) throws {
         self.statusSocket = statusSocket
         self.logPath = logPath
+        // Nothing else of ours may reach the daemon: not the gateway's pty, not our sockets.
+        InheritedDescriptors.closeOnExec()
         var env = ProcessInfo.processInfo.environment
         for (k, v) in extra { env[k] = v }
         let envStrings = env.map { "\($0.key)=\($0.value)" }
@@ -61,7 +63,7 @@ public final class DaemonProcess {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o640)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
         var child: pid_t = 0

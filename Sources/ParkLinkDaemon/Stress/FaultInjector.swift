@@ -78,6 +78,8 @@ final class FaultInjector: @unchecked Sendable {
         }
         Clock.sleep(milliseconds: Int(options.restartDownSeconds * 1000))
         record("restarting mariadbd on the same datadir and socket")
+        // The new server must not inherit the gateway's pty or the harness's sockets.
+        InheritedDescriptors.closeOnExec()
         do {
             try server.start()
             record("mariadbd answering again (pid \(server.pid.map(String.init) ?? "?"))")

@@ -37,3 +37,9 @@ enum ProcessStats {
 
     static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
 }
+
+/// One thread's CPU time and run-queue wait, seconds.
+public struct ThreadTimes: Sendable, Encodable, Equatable {
+    public var cpu_s: Double
+    public var runqueue_wait_s: Double
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ParkLinkStore
 
 #if canImport(Glibc)
@@ -31,7 +32,8 @@ public final class StressDatabase: Sendable {
     }
 
     /// Starts (or reaches) the database the options name.
-    public static func provision(_ o: StressOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> StressDatabase {
+    public static func provision(_ o: StressOptions, logger: Logger,
+                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws -> StressDatabase {
         if let text = o.dsn {
             let dsn = try DSN.parse(text, environment: environment)
             if let dir = o.stateDirectory {
@@ -42,12 +44,12 @@ public final class StressDatabase: Sendable {
         }
         if let dir = o.stateDirectory {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let server = EmbeddedDatabase(stateDirectory: dir)
+            let server = EmbeddedDatabase(stateDirectory: dir, logger: logger)
             let wasRunning = server.pid != nil
             let dsn = try server.start()
             return StressDatabase(dsn: dsn, server: server, stateDirectory: dir, removeStateDirectory: false, stopServer: !wasRunning)
         }
-        let server = try EmbeddedDatabase.temporary()
+        let server = try EmbeddedDatabase.temporary(logger: logger)
         do {
             let dsn = try server.start()
             return StressDatabase(dsn: dsn, server: server, stateDirectory: server.stateDirectory, removeStateDirectory: true, stopServer: true)

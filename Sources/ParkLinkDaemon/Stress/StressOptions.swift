@@ -44,6 +44,8 @@ public struct StressOptions: Sendable {
     public var unplugSeconds = 2.0
     /// The simulated gateway's transmit buffer (the firmware's is small; 64 KiB is the
     /// simulator's default and about 20 ms of the headline load in text framing).
+    /// How the daemon writes batches (its `--insert-method`).
+    public var insertMethod: ApplianceConfig.InsertMethod = .arrayBinding
     public var txBufferBytes = 64 * 1024
 
     public init() {}

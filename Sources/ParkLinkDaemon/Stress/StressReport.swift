@@ -88,7 +88,28 @@ public struct StressReport: Encodable, Sendable {
     public var duplicate_rows: Int
     public var missing_examples: [String]
     public var fault_events: [FaultEvent]
+    /// When the gateway's `tx_dropped` grew (seconds since sending began, readings).
+    public var tx_dropped_timeline: [TimelinePoint]
     public var daemon: Daemon
+    /// The machine's share in any loss: the load average, and for the threads that carry
+    /// the readings (the daemon's reader and writer, the gateway's thread) their CPU
+    /// time, their total and longest wait for a CPU, and every wait of 50 ms or more.
+    public var load_average_start: OrNull<Double>
+    public var load_average_end: OrNull<Double>
+    public var threads: [String: ThreadTimes]
+    public var longest_cpu_wait_ms: [String: Double]
+    public var cpu_stalls: [CPUStall]
+
+    public struct CPUStall: Encodable, Sendable {
+        public var at_s: Double
+        public var thread: String
+        public var ms: Double
+    }
+
+    public struct TimelinePoint: Encodable, Sendable {
+        public var at_s: Double
+        public var readings: Int
+    }
 
     public struct FaultEvent: Encodable, Sendable {
         public var at_s: Double
@@ -119,6 +140,21 @@ public struct StressReport: Encodable, Sendable {
         out.append("  pipeline  ring high-water \(n(d.ring_high_water))/\(n(d.ring_capacity)), reader waits \(n(d.reader_waits)) (\(n(d.reader_wait_ms)) ms), store connects \(n(d.store_connects)), retries \(n(d.store_retries)), link opens \(n(d.link_opens)), hang-ups \(n(d.link_hangups))")
         let rej = d.rejects.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \(n($0.value))" }
         out.append("  link      gaps \(n(d.link_gaps)) (\(n(d.link_missing_readings)) missing), rejects \(rej.isEmpty ? "none" : rej.joined(separator: ", ")), gateway tx_dropped reported \(n(d.gateway_tx_dropped_reported)), corrupted sent \(n(corrupted_sent)), noise bursts \(n(garbage_bursts))")
+        if !tx_dropped_timeline.isEmpty {
+            let shown = tx_dropped_timeline.prefix(8).map { "t=\(fmt($0.at_s)) s +\(n($0.readings))" }
+            out.append("  drops     gateway tx_dropped grew at \(shown.joined(separator: ", "))\(tx_dropped_timeline.count > 8 ? " …" : "")")
+        }
+        let load = [load_average_start.value, load_average_end.value].map { $0.map { String(format: "%.1f", $0) } ?? "?" }
+        let longest = longest_cpu_wait_ms.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value)) ms" }
+        out.append("  machine   load average \(load[0]) → \(load[1]) on \(ProcessInfo.processInfo.activeProcessorCount) CPUs; longest wait for a CPU: \(longest.isEmpty ? "not measured" : longest.joined(separator: ", "))")
+        if !threads.isEmpty {
+            let t = threads.sorted { $0.key < $1.key }.map { "\($0.key) CPU \(fmt($0.value.cpu_s)) s, waited \(fmt($0.value.runqueue_wait_s)) s" }
+            out.append("  threads   " + t.joined(separator: "; "))
+        }
+        if !cpu_stalls.isEmpty {
+            let shown = cpu_stalls.prefix(8).map { "t=\(fmt($0.at_s)) s \($0.thread) \(fmt($0.ms)) ms" }
+            out.append("  stalls    waits ≥ 50 ms for a CPU: \(shown.joined(separator: ", "))\(cpu_stalls.count > 8 ? " … (\(cpu_stalls.count))" : "")")
+        }
         if let e = d.store_last_error { out.append("  last store error: \(e)") }
         if fault_events.isEmpty {
             out.append("  fault     \(fault)")
@@ -132,7 +168,7 @@ public struct StressReport: Encodable, Sendable {
     }
 
     private func n(_ v: Int) -> String { StatusReport.n(v) }
-    private func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }
+    private func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: v < 1 ? "%.2f" : "%.1f", v) }
 }
 
 /// An optional that encodes as JSON `null` instead of disappearing, so a report's keys

@@ -31,9 +31,10 @@ public enum StressRunner {
     public static func run(_ o: StressOptions, logger: Logger, note: (String) -> Void,
                            progress: ((String) -> Void)?) throws -> StressReport {
         if let p = o.problem() { throw ApplianceRunner.Failure(p) }
+        InheritedDescriptors.closeOnExec()
         MariaDB.initializeLibrary()
         let dbStarted = Clock.monotonicNanoseconds()
-        let db = try StressDatabase.provision(o)
+        let db = try StressDatabase.provision(o, logger: logger)
         defer { db.cleanUp() }
         note("database ready in \(seconds(since: dbStarted)) s: \(db.daemonDSNText)")
         let state = StateDirectory(path: db.stateDirectory)
@@ -48,7 +49,7 @@ public enum StressRunner {
         let daemon = try DaemonProcess(
             executable: selfExecutable(),
             arguments: ["run", "--device", sim.devicePath, "--db", db.daemonDSNText, "--state-dir", state.path,
-                        "--framing", o.framing.rawValue, "--log-level", "warning"],
+                        "--framing", o.framing.rawValue, "--insert-method", o.insertMethod.rawValue, "--log-level", "warning"],
             environment: db.password.map { [DSN.passwordEnvironmentVariable: $0] } ?? [:],
             statusSocket: state.statusSocket, logPath: state.path + "/stress-daemon.log")
         defer { daemon.kill() }
@@ -59,7 +60,11 @@ public enum StressRunner {
         let sendingStarted = try waitUntilSending(sim, daemon: daemon)
         let faults = FaultInjector(options: o, database: db, simulator: sim)
         faults.start(sendingStartedAtNs: sendingStarted)
+        let watch = ThreadWatch(daemonPid: daemon.pid, startNs: sendingStarted)
+        defer { _ = watch.stop() }
         var failures: [String] = []
+        var timeline: [StressReport.TimelinePoint] = []
+        var txDropped: UInt64 = 0
 
         // The gateway sends for `durationSeconds` from its boot and then drains by itself.
         var bar = StressProgress(durationSeconds: o.durationSeconds)
@@ -78,6 +83,11 @@ public enum StressRunner {
                 sim.requestStop()
                 stopAsked = true
             }
+            let dropped = sim.ledger.txDropped
+            if dropped > txDropped && timeline.count < 100 {
+                timeline.append(.init(at_s: elapsed, readings: Int(dropped - txDropped)))
+            }
+            txDropped = dropped
             if let progress {
                 let s = daemon.status()
                 progress(bar.line(elapsed: elapsed, committed: s?.store.rows_committed ?? 0,
@@ -90,12 +100,16 @@ public enum StressRunner {
         faults.join()
         if let e = faults.error { failures.append("the fault could not be injected as asked: \(e)") }
         let ledger = sim.ledger
+        if ledger.txDropped > txDropped {
+            timeline.append(.init(at_s: seconds(since: sendingStarted), readings: Int(ledger.txDropped - txDropped)))
+        }
 
-        let settled = waitUntilCommitted(daemon, mustArrive: ledger.mustArrive)
+        let settled = try waitUntilCommitted(daemon, mustArrive: ledger.mustArrive)
         if !settled.done {
             failures.append("the daemon had not committed everything \(Int(settleTimeoutSeconds)) s after the gateway stopped (in flight \(settled.last?.accounting.in_flight ?? -1))")
         }
         let final = settled.last
+        let machine = watch.stop()
         let exit = daemon.terminate(timeoutSeconds: terminateTimeoutSeconds)
         sim.close()
         if exit.code != 0 {
@@ -106,7 +120,7 @@ public enum StressRunner {
 
         note("verifying the database against the gateway's ledger (\(ledger.boots.count) boot(s), \(ledger.mustArrive) readings that must be there)")
         let v = try StressVerifier(dsn: db.dsn, gatewayId: gatewayId).verify(ledger)
-        failures += verdict(v, fault: o.fault, final: final)
+        failures += verdict(v, fault: o.fault, final: final, machine: machine)
 
         return StressReport(
             passed: failures.isEmpty, failures: failures,
@@ -126,8 +140,11 @@ public enum StressRunner {
             mariadb_cpu_seconds: OrNull(serverCPU.map { ($0 * 100).rounded() / 100 }),
             boots: v.boots, corrupted_sent: ledger.corrupted, garbage_bursts: ledger.garbageBursts,
             unexpected_rows: v.unexpectedRows, unknown_boot_rows: v.unknownBootRows, duplicate_rows: v.duplicateRows,
-            missing_examples: v.missingExamples, fault_events: faults.events,
-            daemon: daemonSection(final, exit: exit, logLines: daemon.logLineCount()))
+            missing_examples: v.missingExamples, fault_events: faults.events, tx_dropped_timeline: timeline,
+            daemon: daemonSection(final, exit: exit, logLines: daemon.logLineCount()),
+            load_average_start: OrNull(machine.loadAverageStart), load_average_end: OrNull(machine.loadAverageEnd),
+            threads: machine.totals, longest_cpu_wait_ms: machine.longestWaitMs,
+            cpu_stalls: machine.stalls.map { .init(at_s: $0.at_s, thread: $0.thread, ms: $0.ms) })
     }
 
     // MARK: Steps
@@ -172,7 +189,7 @@ public enum StressRunner {
     /// Polls the daemon until it has taken and committed what the gateway sent: nothing
     /// in flight, the sums balanced, and every reading that must arrive accepted (or, if
     /// some never come, nothing moving for 3 s). Returns the last status seen.
-    private static func waitUntilCommitted(_ daemon: DaemonProcess, mustArrive: Int) -> (done: Bool, last: StatusSnapshot?) {
+    private static func waitUntilCommitted(_ daemon: DaemonProcess, mustArrive: Int) throws -> (done: Bool, last: StatusSnapshot?) {
         let deadline = Clock.monotonicNanoseconds() + UInt64(settleTimeoutSeconds * 1e9)
         var last: StatusSnapshot?
         var quietSince: UInt64?
@@ -190,13 +207,16 @@ public enum StressRunner {
             } else if daemon.poll() != nil {
                 return (false, last)
             }
-            Clock.sleep(milliseconds: 100)
+            if Signals.waitForTermination(timeoutMs: 100) != nil {
+                throw ApplianceRunner.Failure("interrupted while the daemon was committing: nothing verified")
+            }
         }
         return (false, last)
     }
 
     /// What the database check means for the run's verdict.
-    static func verdict(_ v: StressVerifier.Result, fault: StressOptions.Fault, final: StatusSnapshot?) -> [String] {
+    static func verdict(_ v: StressVerifier.Result, fault: StressOptions.Fault, final: StatusSnapshot?,
+                        machine: ThreadWatch.Summary) -> [String] {
         var f: [String] = []
         if v.emitted == 0 { f.append("the gateway emitted nothing") }
         if v.other > 0 {
@@ -212,8 +232,12 @@ public enum StressRunner {
                 if s.ring.reader_waits > 0 {
                     why += ": the ring filled (\(s.ring.reader_waits) reader waits, \(s.ring.reader_wait_ms) ms): the writer did not keep up"
                 } else if v.gatewayTxDropped > 0 {
-                    why += ": the ring never filled (high-water \(s.ring.high_water) of \(s.ring.capacity)): the reader did not drain the pty fast enough for the gateway's transmit buffer"
+                    why += ": the ring never filled (high-water \(s.ring.high_water) of \(s.ring.capacity)), so the writer kept up; the gateway's transmit buffer overflowed because the pty's bytes did not reach the reader in time: the reader, the gateway's thread (which then owes a burst) or the kernel worker that moves pty data was held off the CPU"
                 }
+            }
+            if !machine.stalls.isEmpty {
+                let worst = machine.longestWaitMs.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) ms" }.joined(separator: ", ")
+                why += " (\(machine.stalls.count) waits of 50 ms or more for a CPU; longest: \(worst); load average \(machine.loadAverageEnd.map { String(format: "%.1f", $0) } ?? "?") on \(ProcessInfo.processInfo.activeProcessorCount) CPUs)"
             }
             f.append(why)
         }

@@ -1,0 +1,137 @@
+import Foundation
+import ParkLinkSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Watches how long the threads that carry the readings wait for a CPU: the daemon's
+/// reader and writer, the simulated gateway's thread here, and the kernel's unbound
+/// workqueue threads (`kworker/u*`), which move a pty's bytes from the writer's side to
+/// the reader's, 4 KiB at a time.
+///
+/// Every 10 ms it reads each thread's `/proc/PID/task/TID/schedstat` (run time, time
+/// runnable but waiting for a CPU). The kernel adds a wait when it ends, so a jump in
+/// the wait between two samples is one stall (or a few, back to back) of that length.
+/// That tells a crowded machine from slow code: a gateway whose buffer holds ~50 ms
+/// overflows when its own thread, or the daemon's reader, waits that long for a CPU,
+/// whatever the code does.
+final class ThreadWatch: @unchecked Sendable {
+    // @unchecked: `thread` is touched by init/stop only; the state is locked.
+    struct Stall: Sendable, Encodable {
+        var at_s: Double
+        var thread: String
+        var ms: Double
+    }
+
+    struct Summary: Sendable {
+        var totals: [String: ThreadTimes]
+        /// The longest single wait per thread, ms.
+        var longestWaitMs: [String: Double]
+        /// Waits of 50 ms or more, in order (at most 100).
+        var stalls: [Stall]
+        var loadAverageStart: Double?
+        var loadAverageEnd: Double?
+    }
+
+    private struct Watched {
+        var name: String
+        var path: String
+        var lastWaitNs: Double?
+    }
+
+    private struct State {
+        var watched: [Watched] = []
+        var totals: [String: ThreadTimes] = [:]
+        var longest: [String: Double] = [:]
+        var stalls: [Stall] = []
+    }
+
+    private let daemonPid: Int32
+    private let startNs: UInt64
+    private let state = Locked(State())
+    private let stopping = Locked(false)
+    private let loadStart = ThreadWatch.loadAverage()
+    private var thread: NamedThread?
+
+    /// Starts watching; times are seconds since `startNs` (when sending began).
+    init(daemonPid: Int32, startNs: UInt64) {
+        self.daemonPid = daemonPid
+        self.startNs = startNs
+        thread = NamedThread(name: "pl-stress-watch") { [self] in run() }
+    }
+
+    private func run() {
+        var lastScan: UInt64 = 0
+        while !stopping.withLock({ $0 }) {
+            let now = Clock.monotonicNanoseconds()
+            if now &- lastScan > 1_000_000_000 {
+                rescan()
+                lastScan = now
+            }
+            sample(now: now)
+            Clock.sleep(milliseconds: 10)
+        }
+    }
+
+    /// Finds the threads (again: a thread may start late, and tids do not change).
+    private func rescan() {
+        var found: [Watched] = []
+        for (pid, prefix, names) in [(daemonPid, "daemon/", ["pl-reader", "pl-writer"]), (getpid(), "gateway/", ["pl-simulator"])] {
+            let base = "/proc/\(pid)/task"
+            for tid in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
+                guard let comm = try? String(contentsOfFile: "\(base)/\(tid)/comm", encoding: .utf8) else { continue }
+                let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
+                if names.contains(name) { found.append(Watched(name: prefix + name, path: "\(base)/\(tid)/schedstat")) }
+            }
+        }
+        // The kernel's unbound workers: a pty's flip buffer is pushed to the reader's side
+        // by one of them (`flush_to_ldisc`); which one varies, so all are watched as one.
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(pid) != nil {
+            guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
+                  comm.hasPrefix("kworker/u") else { continue }
+            found.append(Watched(name: "kernel/kworker-unbound", path: "/proc/\(pid)/schedstat"))
+        }
+        state.withLock { s in
+            for w in found where !s.watched.contains(where: { $0.path == w.path }) { s.watched.append(w) }
+        }
+    }
+
+    private func sample(now: UInt64) {
+        let watched = state.withLock { $0.watched }
+        var updates: [(Int, Double, Double)] = []
+        for (i, w) in watched.enumerated() {
+            guard let text = try? String(contentsOfFile: w.path, encoding: .utf8) else { continue }
+            let f = text.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if f.count >= 2 { updates.append((i, f[0], f[1])) }
+        }
+        let at = (Double(now &- startNs) / 1e8).rounded() / 10
+        state.withLock { s in
+            for (i, cpuNs, waitNs) in updates where i < s.watched.count {
+                let name = s.watched[i].name
+                if let last = s.watched[i].lastWaitNs {
+                    let ms = (waitNs - last) / 1e6
+                    if ms > s.longest[name, default: 0] { s.longest[name] = (ms * 10).rounded() / 10 }
+                    if ms >= 50 && s.stalls.count < 100 { s.stalls.append(Stall(at_s: at, thread: name, ms: (ms * 10).rounded() / 10)) }
+                }
+                s.watched[i].lastWaitNs = waitNs
+                if !name.hasPrefix("kernel/") { s.totals[name] = ThreadTimes(cpu_s: (cpuNs / 1e7).rounded() / 100, runqueue_wait_s: (waitNs / 1e7).rounded() / 100) }
+            }
+        }
+    }
+
+    /// Stops watching and says what it saw. Safe to call twice.
+    func stop() -> Summary {
+        stopping.withLock { $0 = true }
+        thread?.join()
+        return state.withLock { s in
+            Summary(totals: s.totals, longestWaitMs: s.longest, stalls: s.stalls,
+                    loadAverageStart: loadStart, loadAverageEnd: Self.loadAverage())
+        }
+    }
+
+    static func loadAverage() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
+    }
+}
