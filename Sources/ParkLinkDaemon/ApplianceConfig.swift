@@ -166,7 +166,14 @@ public struct ApplianceConfig: Sendable {
             guard let id = try z.string("id", fix: "id = \"A\"") else {
                 throw doc.error("zone", "", "a [[zone]] has no id", fix: "add id = \"A\" (any short name)")
             }
+            // The database keeps zone ids and bay names in 64 characters (bays default to ZONE-SENSOR).
+            guard (1...57).contains(id.count) else {
+                throw doc.error("zone", "id", "zone id `\(id.prefix(70))` is \(id.count) characters", fix: "use 1–57 characters")
+            }
             let facility = try z.string("facility", fix: "facility = \"North garage\"") ?? "default"
+            guard facility.count <= 64 else {
+                throw doc.error("zone", "facility", "facility name is \(facility.count) characters", fix: "use at most 64 characters")
+            }
             var sensors: [UInt16] = []
             z.markUsed("sensors")
             if let v = z.table["sensors"] {
@@ -193,6 +200,9 @@ public struct ApplianceConfig: Sendable {
                 throw doc.error("bay", "", "a [[bay]] needs both sensor and name", fix: "sensor = 12 and name = \"A-012\"")
             }
             try b.rejectUnknownKeys()
+            guard (1...64).contains(name.count) else {
+                throw doc.error("bay", "name", "bay name `\(name.prefix(70))` is \(name.count) characters", fix: "use 1–64 characters")
+            }
             bays[UInt16(sensor)] = name
         }
         do {

@@ -112,10 +112,10 @@ final class MariaDBBatchStore: BatchStore {
 }
 
 extension MariaDBBatchStore {
-    /// Where the most recent sessions left off (next expected seq), so that a restarted
+    /// Where each gateway's most recent sessions left off (next expected seq), so that a restarted
     /// appliance hearing a HELLO for a boot it already stored does not record the
     /// stored readings as a gap. Best effort: an unreachable database yields nothing.
-    static func resumePoints(dsn: DSN, sessions limit: Int = 64) -> [SessionKey: UInt64] {
+    static func resumePoints(dsn: DSN, sessions limit: Int = 8) -> [SessionKey: UInt64] {
         MariaDB.threadInit()
         defer { MariaDB.threadEnd() }
         guard let c = try? MariaDBConnection(dsn: dsn, connectTimeout: .seconds(2), readTimeout: .seconds(10), writeTimeout: .seconds(10)) else {
@@ -124,10 +124,13 @@ extension MariaDBBatchStore {
         defer { c.close() }
         guard (try? Schema.migrate(c)) != nil,
               let rows = try? c.query("""
-                SELECT s.gateway_id, s.boot_id,
-                       (SELECT MAX(r.seq) FROM readings r WHERE r.gateway_id = s.gateway_id AND r.boot_id = s.boot_id)
-                FROM gateway_sessions s
-                ORDER BY COALESCE(s.last_hello_at, s.first_seen_at) DESC LIMIT \(limit)
+                SELECT gateway_id, boot_id,
+                       (SELECT MAX(r.seq) FROM readings r WHERE r.gateway_id = t.gateway_id AND r.boot_id = t.boot_id)
+                FROM (SELECT gateway_id, boot_id,
+                             ROW_NUMBER() OVER (PARTITION BY gateway_id
+                                                ORDER BY COALESCE(last_hello_at, first_seen_at) DESC) AS newest
+                      FROM gateway_sessions) t
+                WHERE newest <= \(limit)
                 """)
         else { return [:] }
         var out: [SessionKey: UInt64] = [:]

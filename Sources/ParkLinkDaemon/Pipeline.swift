@@ -92,6 +92,7 @@ public final class Pipeline: @unchecked Sendable {
     /// (non-zero only if the database stayed down through the grace period).
     public func stop() -> Int {
         logger.info("stopping: reader first, then draining the ring", metadata: ["ring.fill": "\(ring.fill)"])
+        writer.beginStop()
         reader.stop()
         writer.finish()
         sampler?.stop()
@@ -164,6 +165,7 @@ public final class Pipeline: @unchecked Sendable {
                 unannounced_reboots: l.unannouncedReboots.value, pending_no_session: l.pendingNoSession.value,
                 dropped_no_session: l.droppedNoSession.value, gateway_tx_dropped: l.gatewayTxDropped.value,
                 pings_sent: l.pingsSent.value, commands_sent: l.commandsSent.value,
+                commands_dropped: l.commandsDropped.value,
                 last_byte_at: Timestamps.iso(ms: l.lastByteAtMs.load(ordering: .relaxed))),
             ring: .init(
                 capacity: ring.capacity, fill: ring.fill,

@@ -30,6 +30,7 @@ public struct StatusSnapshot: Codable, Sendable {
         public var gateway_tx_dropped: Int
         public var pings_sent: Int
         public var commands_sent: Int
+        public var commands_dropped: Int?
         public var last_byte_at: String?
     }
 

@@ -30,6 +30,8 @@ public final class LinkCounters: Sendable {
     public let gatewayTxDropped = Atomic<Int>(0)
     public let pingsSent = Atomic<Int>(0)
     public let commandsSent = Atomic<Int>(0)
+    /// Downlink commands the port would not take at once (the reader never waits to write).
+    public let commandsDropped = Atomic<Int>(0)
     /// Wall time of the last byte received, ms since the epoch (0: never).
     public let lastByteAtMs = Atomic<Int64>(0)
     private let rejectCounts: [RejectReason: AtomicCounter]

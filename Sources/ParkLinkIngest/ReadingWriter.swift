@@ -71,10 +71,16 @@ public final class ReadingWriter: @unchecked Sendable {
         thread = NamedThread(name: "pl-writer") { [self] in run() }
     }
 
-    /// Drains the ring (the reader must have stopped and the ring been closed) and
-    /// returns when everything is committed, or the grace period is over.
+    /// Starts the shutdown grace period. Call before stopping the reader: a reader
+    /// blocked on a full ring (database down) is freed only when the writer gives up.
+    public func beginStop() {
+        stopAskedAtMs.withLock { if $0 == nil { $0 = Clock.wallMilliseconds() } }
+    }
+
+    /// Drains the ring (the reader must have stopped) and returns when everything is
+    /// committed, or the grace period is over.
     public func finish() {
-        stopAskedAtMs.withLock { $0 = Clock.wallMilliseconds() }
+        beginStop()
         ring.close()
         thread?.join()
         thread = nil
@@ -100,11 +106,13 @@ public final class ReadingWriter: @unchecked Sendable {
             let rows = UnsafeBufferPointer(start: batch, count: n)
             guard let inserted = commitWithRetry(store, rows, pendingEvents) else {
                 _abandoned.withLock { $0 += n }
-                // The grace period ran out: what is still queued cannot be written either.
+                batch.deinitialize(count: n)
+                // The grace period ran out: what is still queued, and what a reader blocked
+                // on the full ring still pushes before it stops, cannot be written either.
                 var rest = 0
-                while true {
-                    let m = ring.pop(into: batch, max: capacity, lingerMs: 0)
-                    if m == 0 { break }
+                while !ring.isDrained {
+                    let m = ring.pop(into: batch, max: capacity, lingerMs: 0, firstWaitMs: 100)
+                    batch.deinitialize(count: m)
                     rest += m
                 }
                 _abandoned.withLock { $0 += rest }
@@ -112,7 +120,6 @@ public final class ReadingWriter: @unchecked Sendable {
                     "store.abandoned": "\(n + rest)", "store.error": "\(counters.lastError ?? "")",
                 ])
                 counters.inFlight.store(0, ordering: .relaxed)
-                batch.deinitialize(count: n)
                 return
             }
             let now = Clock.wallMilliseconds()

@@ -269,7 +269,7 @@ public final class SerialReader: @unchecked Sendable {
                     do {
                         n = try fd.read(into: buffer)
                     } catch {
-                        if error.errno != EAGAIN { gone = "\(error)" }
+                        if (error as? SystemError)?.errno != EAGAIN { gone = "\(error)" }
                         break
                     }
                     if n == 0 {
@@ -312,18 +312,29 @@ public final class SerialReader: @unchecked Sendable {
             if !queued.isEmpty { logger.warning("link down: downlink commands dropped", metadata: ["downlink.count": "\(queued.count)"]) }
             return
         }
-        for m in queued {
-            write(m, to: fd)
+        for m in queued where write(m, to: fd) {
             counters.commandsSent.add(1)
         }
     }
 
-    private func write(_ message: Message, to fd: FileDescriptor) {
+    /// Writes a command without ever waiting: the reader must keep reading. What the
+    /// port does not take at once is dropped and counted (the gateway resynchronises on
+    /// the next frame, as it would after line noise).
+    @discardableResult
+    private func write(_ message: Message, to fd: FileDescriptor) -> Bool {
         let bytes = MessageEncoder.encode(message, as: config.encoding)
+        var offset = 0
         do {
-            try fd.writeAll(bytes)
+            while offset < bytes.count {
+                offset += try bytes.withUnsafeBytes { p in try fd.write(UnsafeRawBufferPointer(rebasing: p[offset...])) }
+            }
+            return true
         } catch {
-            logger.warning("downlink write failed", metadata: ["link.device": "\(config.device)", "link.error": "\(error)"])
+            counters.commandsDropped.add(1)
+            if (error as? SystemError)?.errno != EAGAIN {
+                logger.warning("downlink write failed", metadata: ["link.device": "\(config.device)", "link.error": "\(error)"])
+            }
+            return false
         }
     }
 }

@@ -58,6 +58,9 @@ public struct SessionTracker {
         /// The seq we expect next (64-bit: a boot may reach seq 2^32 − 1).
         var expected: UInt64
         var txDropped: UInt32 = 0
+        /// Named by the appliance because no HELLO came: a HELLO that comes later (one
+        /// link, one gateway) names that boot, which goes on where this one left off.
+        var synthetic = false
     }
 
     public let config: Config
@@ -88,7 +91,13 @@ public struct SessionTracker {
     public mutating func hello(_ h: Hello, atMs: Int64, effects: inout Effects) {
         let key = SessionKey(gatewayId: h.gatewayId, bootId: h.bootId)
         effects.events.append(.session(key, hello: h, atMs: atMs))
-        if current?.key != key {
+        if let c = current, c.synthetic, !awaitingHello {
+            // The late HELLO names the boot the synthetic session stood in for: carry on
+            // from its seq (the readings before are stored under the synthetic id) and
+            // keep its tx_dropped running total, which the gateway keeps counting.
+            current = Current(key: key, index: sessions.index(for: key), expected: max(c.expected, resume[key] ?? 0),
+                              txDropped: c.txDropped)
+        } else if current?.key != key {
             begin(key, effects: &effects)
         }
         awaitingHello = false
@@ -112,8 +121,9 @@ public struct SessionTracker {
 
     public mutating func heartbeat(_ hb: Heartbeat, atMs: Int64, effects: inout Effects) {
         guard var c = current, !awaitingHello else { return }
-        c.txDropped = hb.txDropped
         let next = UInt64(hb.nextSeq)
+        // A heartbeat from a new boot must not overwrite the old boot's final count.
+        if next >= c.expected { c.txDropped = hb.txDropped }
         if next > c.expected {
             recordGap(key: c.key, from: c.expected, count: next - c.expected, atMs: atMs, effects: &effects)
             c.expected = next
@@ -183,12 +193,15 @@ public struct SessionTracker {
 
     private mutating func adoptSyntheticSession(nowMs: Int64, effects: inout Effects) {
         let gateway = current?.key.gatewayId ?? config.fallbackGatewayId
-        // Seconds since the epoch: unique per appliance start, recorded as synthetic.
-        var boot = UInt32(truncatingIfNeeded: nowMs / 1000)
-        while current?.key.bootId == boot { boot &+= 1 }
-        let key = SessionKey(gatewayId: gateway, bootId: boot)
+        // Random, like a real boot id, and never one this tracker already knows: a
+        // repeated id would make new readings collide with stored keys.
+        var key = SessionKey(gatewayId: gateway, bootId: UInt32.random(in: 1...UInt32.max))
+        while key == current?.key || resume[key] != nil {
+            key.bootId = UInt32.random(in: 1...UInt32.max)
+        }
         effects.events.append(.session(key, hello: nil, atMs: nowMs))
         begin(key, effects: &effects)
+        current!.synthetic = true
         awaitingHello = false
         flushPending(effects: &effects)
     }

@@ -158,4 +158,35 @@ struct SessionTrackerTests {
         #expect(e.ready.count == 2)
         #expect(e.gaps == 1)
     }
+
+    @Test("a HELLO that comes after a synthetic session took over goes on from its seq: no false gap")
+    func lateHelloAfterSyntheticSession() {
+        let table = SessionTable()
+        var config = SessionTracker.Config()
+        config.helloTimeoutMs = 100
+        var t = SessionTracker(sessions: table, config: config)
+        var e = SessionTracker.Effects()
+        for s: UInt32 in 500..<503 { t.reading(reading(s), atMs: 1_000, effects: &e) }
+        t.tick(nowMs: 1_200, effects: &e)
+        #expect(e.ready.count == 3)
+        e.clear()
+        t.hello(hello, atMs: 1_300, effects: &e)
+        t.heartbeat(Heartbeat(nextSeq: 503, uptimeMs: 9, txDropped: 4), atMs: 1_300, effects: &e)
+        t.reading(reading(503), atMs: 1_400, effects: &e)
+        #expect(e.gaps == 0, "readings 500…502 are stored under the synthetic id, not missing")
+        #expect(table.key(for: e.ready.last!.session) == key)
+        #expect(t.gatewayTxDropped == 4, "the running tx_dropped total is not counted twice")
+    }
+
+    @Test("a heartbeat that reveals a reboot does not erase the old boot's tx_dropped")
+    func rebootHeartbeatKeepsTxDropped() {
+        var t = SessionTracker(sessions: SessionTable())
+        var e = SessionTracker.Effects()
+        t.hello(hello, atMs: 1, effects: &e)
+        for s: UInt32 in 0..<10 { t.reading(reading(s), atMs: 2, effects: &e) }
+        t.heartbeat(Heartbeat(nextSeq: 10, uptimeMs: 5, txDropped: 7), atMs: 3, effects: &e)
+        t.heartbeat(Heartbeat(nextSeq: 2, uptimeMs: 1, txDropped: 0), atMs: 4, effects: &e)
+        #expect(e.unannouncedReboots == 1)
+        #expect(t.gatewayTxDropped == 7)
+    }
 }

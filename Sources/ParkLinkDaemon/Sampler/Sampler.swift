@@ -37,6 +37,7 @@ public final class Sampler: @unchecked Sendable {
     private var lastForecastRecordMs: Int64 = 0
     private var lastForecasterSaveMs: Int64 = 0
     private var lastWritten: [SensorKey: (lastSeenMs: Int64?, score: Double)] = [:]
+    private var bookLoaded = false
 
     public init(config: SamplerConfig, dsn: DSN, sensors: SensorStateTable,
                 counters: @escaping @Sendable () -> PipelineCounters, logger: Logger) throws {
@@ -83,12 +84,11 @@ public final class Sampler: @unchecked Sendable {
         let now = Clock.wallMilliseconds()
         let result = book.withLock { b -> AlertBook.AcknowledgeResult in
             guard b != nil else { return .notActive }
-            return b!.acknowledge(id: id, atMs: now)
+            let r = b!.acknowledge(id: id, atMs: now)
+            if case .acknowledged(let t) = r { pendingTransitions.withLock { $0.append(t) } }
+            return r
         }
-        if case .acknowledged(let t) = result {
-            pendingTransitions.withLock { $0.append(t) }
-            wake.wake()
-        }
+        if case .acknowledged = result { wake.wake() }
         return result
     }
 
@@ -129,10 +129,15 @@ public final class Sampler: @unchecked Sendable {
         var dbError: String?
 
         // The alert book resumes from the database the first time it can be reached.
-        if book.withLock({ $0 == nil }) {
+        // Until then a provisional book (shown in status, not written) stands in; once the
+        // database answers it is replaced, and the conditions still present reopen with
+        // the database's numbering.
+        if !bookLoaded {
             do {
                 let loaded = try store.loadAlertBook()
                 book.withLock { $0 = loaded }
+                pendingTransitions.withLock { $0.removeAll() }
+                bookLoaded = true
             } catch {
                 dbError = "\(error)"
                 store.drop()
@@ -173,12 +178,15 @@ public final class Sampler: @unchecked Sendable {
         }
         conditions += config.alertRules.conditions(for: pipeline, previous: previousCounters)
         previousCounters = pipeline
+        // Queued under the book's lock, so an acknowledgement from the status thread can
+        // never be queued before the opening of the alert it acknowledges.
         let transitions = book.withLock { b -> [AlertTransition] in
             if b == nil { b = currentBook }
-            return b!.update(conditions: conditions, nowMs: nowMs)
+            let t = b!.update(conditions: conditions, nowMs: nowMs)
+            if bookLoaded { pendingTransitions.withLock { $0 += t } }
+            return t
         }
         for t in transitions { log(t) }
-        pendingTransitions.withLock { $0 += transitions }
 
         // Zones: occupancy now, learning, forecasts.
         var zoneSamples: [SamplerStore.ZoneSample] = []
@@ -212,7 +220,7 @@ public final class Sampler: @unchecked Sendable {
                     lastHistoryMs = nowMs
                 }
                 let record = nowMs - lastForecastRecordMs >= Int64(config.forecastRecordIntervalMs)
-                try store.recordZones(zoneSamples, atMs: nowMs, record: record)
+                try store.recordZones(zoneSamples, atMs: nowMs, record: record, dueWindowSeconds: config.intervalMs / 1000)
                 if record { lastForecastRecordMs = nowMs }
                 let (day, hour) = calendarBoundaries(nowMs)
                 figures = try store.zoneFigures(dayStartMs: day, hourStartMs: hour, hourlyRateCents: config.hourlyRateCents)

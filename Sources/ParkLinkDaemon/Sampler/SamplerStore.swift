@@ -204,14 +204,19 @@ final class SamplerStore {
 
     /// Records zone occupancy and forecasts (with the time they were made), and fills in
     /// the actual occupancy of forecasts whose target time has passed.
-    func recordZones(_ samples: [ZoneSample], atMs: Int64, record: Bool) throws {
+    func recordZones(_ samples: [ZoneSample], atMs: Int64, record: Bool, dueWindowSeconds: Int) throws {
         guard !samples.isEmpty else { return }
         let c = try connection()
         let at = try sqlTime(atMs)
         try c.transaction {
             for s in samples {
                 let zone = try c.quoted(s.zoneId)
-                _ = try c.execute("UPDATE forecasts SET actual = \(s.occupied) WHERE zone_id = \(zone) AND actual IS NULL AND target_at <= \(at)")
+                // Only forecasts that came due since the last runs: after downtime, older
+                // ones keep `actual` NULL rather than get today's occupancy.
+                _ = try c.execute("""
+                    UPDATE forecasts SET actual = \(s.occupied) WHERE zone_id = \(zone) AND actual IS NULL
+                    AND target_at <= \(at) AND target_at > \(at) - INTERVAL \(max(60, 2 * dueWindowSeconds)) SECOND
+                    """)
                 guard record else { continue }
                 _ = try c.execute("INSERT IGNORE INTO zone_occupancy (zone_id, at, occupied, capacity) VALUES (\(zone), \(at), \(s.occupied), \(s.capacity))")
                 for f in s.forecasts {
