@@ -103,10 +103,12 @@ enum SchemaMigrations {
               PRIMARY KEY (gateway_id, sensor_id, at)
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
             """,
-            // At most one open (unacknowledged, unresolved) alert per (subject, type): the
-            // generated `open_key` is NULL once acknowledged or resolved, and unique otherwise.
+            // At most one open (unacknowledged, unresolved) alert per (appliance, subject,
+            // type): the generated `open_key` is NULL once acknowledged or resolved, and
+            // unique otherwise. Ids are numbered per appliance.
             """
             CREATE TABLE IF NOT EXISTS alerts (
+              appliance VARCHAR(191) NOT NULL COMMENT 'host:state-dir of the appliance that raised it (appliances may share a database)',
               id BIGINT UNSIGNED NOT NULL,
               type VARCHAR(32) NOT NULL,
               severity ENUM('info','warning','critical') NOT NULL,
@@ -117,8 +119,8 @@ enum SchemaMigrations {
               created_at DATETIME(3) NOT NULL,
               acknowledged_at DATETIME(3) NULL,
               resolved_at DATETIME(3) NULL,
-              open_key VARCHAR(120) AS (IF(acknowledged_at IS NULL AND resolved_at IS NULL, CONCAT(subject, '|', type), NULL)) PERSISTENT,
-              PRIMARY KEY (id),
+              open_key VARCHAR(320) AS (IF(acknowledged_at IS NULL AND resolved_at IS NULL, CONCAT(appliance, '|', subject, '|', type), NULL)) PERSISTENT,
+              PRIMARY KEY (appliance, id),
               UNIQUE KEY alerts_one_open (open_key),
               KEY alerts_created (created_at)
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4

@@ -76,7 +76,7 @@ public final class AlertDesk: Sendable {
             SELECT id, type, severity, subject, sensor_id, gateway_id, message,
                    ROUND(UNIX_TIMESTAMP(created_at) * 1000), ROUND(UNIX_TIMESTAMP(acknowledged_at) * 1000),
                    ROUND(UNIX_TIMESTAMP(resolved_at) * 1000)
-            FROM alerts ORDER BY id DESC LIMIT 500
+            FROM alerts WHERE appliance = \(try c.quoted(sampler.config.applianceId)) ORDER BY id DESC LIMIT 500
             """).map { r in
             Row(id: UInt64(r[0] ?? "0") ?? 0, type: r[1] ?? "", severity: r[2] ?? "", subject: r[3] ?? "",
                 sensor: r[4].flatMap { UInt16($0) }, gateway_id: r[5], message: r[6] ?? "",

@@ -106,7 +106,7 @@ public final class Sampler: @unchecked Sendable {
     private func run() {
         MariaDB.threadInit()
         defer { MariaDB.threadEnd() }
-        let store = SamplerStore(dsn: dsn)
+        let store = SamplerStore(dsn: dsn, appliance: config.applianceId)
         while !stopping.withLock({ $0 }) {
             let started = Clock.monotonicNanoseconds()
             config.cycleHook?()

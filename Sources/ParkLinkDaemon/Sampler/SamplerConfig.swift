@@ -13,6 +13,8 @@ public struct SamplerConfig: Sendable {
     public var zones = try! ZoneMap()
     public var timeZone = TimeZone(identifier: "UTC")!
     public var hourlyRateCents = 0
+    /// Names this appliance's alerts in a database several appliances may share.
+    public var applianceId = "parklink"
     /// Where the forecasters' learned state is kept across restarts (nil: not kept).
     public var forecasterStateFile: String?
     /// Runs at the start of every cycle, on the sampler thread: lets a test make the
@@ -30,5 +32,6 @@ public struct SamplerConfig: Sendable {
         timeZone = TimeZone(identifier: c.timeZone) ?? TimeZone(identifier: "UTC")!
         hourlyRateCents = c.hourlyRateCents
         forecasterStateFile = state.path + "/forecaster.json"
+        applianceId = String((ProcessInfo.processInfo.hostName + ":" + state.path).prefix(191))
     }
 }

@@ -6,10 +6,13 @@ import ParkLinkStore
 /// (never the writer's), so a slow or locked sampler query holds up only the sampler.
 final class SamplerStore {
     let dsn: DSN
+    /// Which appliance's alerts are ours (several may share the database).
+    let appliance: String
     private var open: MariaDBConnection?
 
-    init(dsn: DSN) {
+    init(dsn: DSN, appliance: String) {
         self.dsn = dsn
+        self.appliance = appliance
     }
 
     deinit { open?.close() }
@@ -34,12 +37,13 @@ final class SamplerStore {
     /// Open alerts and the next id, to resume the alert book after a restart.
     func loadAlertBook() throws -> AlertBook {
         let c = try connection()
-        let next = UInt64(try c.queryValue("SELECT COALESCE(MAX(id), 0) + 1 FROM alerts") ?? "1") ?? 1
+        let me = try c.quoted(appliance)
+        let next = UInt64(try c.queryValue("SELECT COALESCE(MAX(id), 0) + 1 FROM alerts WHERE appliance = \(me)") ?? "1") ?? 1
         var active: [Alert] = []
         for r in try c.query("""
             SELECT id, type, severity, subject, gateway_id, sensor_id, message,
                    ROUND(UNIX_TIMESTAMP(created_at) * 1000), ROUND(UNIX_TIMESTAMP(acknowledged_at) * 1000)
-            FROM alerts WHERE resolved_at IS NULL
+            FROM alerts WHERE appliance = \(me) AND resolved_at IS NULL
             """) {
             guard let id = r[0].flatMap({ UInt64($0) }), let type = r[1].flatMap({ AlertType(rawValue: $0) }),
                   let severity = r[2].flatMap({ AlertSeverity(rawValue: $0) }), let subjectText = r[3],
@@ -69,17 +73,17 @@ final class SamplerStore {
                         sensor = .uint(UInt64(s))
                     }
                     _ = try c.prepare("""
-                        INSERT IGNORE INTO alerts (id, type, severity, subject, gateway_id, sensor_id, message, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """).execute([.uint(a.id), .string(a.type.rawValue), .string(a.severity.rawValue),
+                        INSERT IGNORE INTO alerts (appliance, id, type, severity, subject, gateway_id, sensor_id, message, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """).execute([.string(appliance), .uint(a.id), .string(a.type.rawValue), .string(a.severity.rawValue),
                                       .string(a.subject.description), gateway, sensor,
                                       .string(String(a.message.prefix(255))), .dateTime(millisecondsSinceEpoch: a.openedAtMs)])
                 case .resolved(let a):
-                    _ = try c.prepare("UPDATE alerts SET resolved_at = ? WHERE id = ?")
-                        .execute([.dateTime(millisecondsSinceEpoch: a.resolvedAtMs ?? 0), .uint(a.id)])
+                    _ = try c.prepare("UPDATE alerts SET resolved_at = ? WHERE appliance = ? AND id = ?")
+                        .execute([.dateTime(millisecondsSinceEpoch: a.resolvedAtMs ?? 0), .string(appliance), .uint(a.id)])
                 case .acknowledged(let a):
-                    _ = try c.prepare("UPDATE alerts SET acknowledged_at = ? WHERE id = ?")
-                        .execute([.dateTime(millisecondsSinceEpoch: a.acknowledgedAtMs ?? 0), .uint(a.id)])
+                    _ = try c.prepare("UPDATE alerts SET acknowledged_at = ? WHERE appliance = ? AND id = ?")
+                        .execute([.dateTime(millisecondsSinceEpoch: a.acknowledgedAtMs ?? 0), .string(appliance), .uint(a.id)])
                 }
             }
         }
