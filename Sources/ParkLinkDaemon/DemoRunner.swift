@@ -92,6 +92,7 @@ public enum DemoRunner {
         output(StatusReport.render(snap))
         output("")
         output("Gateway emitted \(ledger.emitted) readings (\(ledger.txDropped) dropped at the gateway, \(ledger.corrupted) corrupted on purpose); database stored \(snap.store.rows_committed) new rows.")
+        output("The private MariaDB keeps running for the next run (\(dsn)); `parklink db down --state-dir \(state.path)` stops it.")
         return abandoned == 0 ? 0 : 3
     }
 }
