@@ -28,11 +28,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        .target(name: "BenchmarkSupport", path: "Sources/BenchmarkSupport"),
         .executableTarget(
             name: "Decode",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ParkLinkProtocol", package: "ParkLink"),
+                .product(name: "ParkLinkSystem", package: "ParkLink"),
             ],
             path: "Benchmarks/Decode",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -52,6 +55,7 @@ let package = Package(
         .executableTarget(
             name: "Store",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ParkLinkStore", package: "ParkLink"),
                 .product(name: "ParkLinkProtocol", package: "ParkLink"),

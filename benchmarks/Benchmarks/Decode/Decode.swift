@@ -1,5 +1,7 @@
 import Benchmark
+import BenchmarkSupport
 import ParkLinkProtocol
+import ParkLinkSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +29,7 @@ let benchmarks: @Sendable () -> Void = {
             var decoder = StreamDecoder(encoding: encoding)
             var sink = CountingSink()
             benchmark.startMeasurement()
-            let start = monotonicNanoseconds()
+            let start = Clock.monotonicNanoseconds()
             stream.bytes.withUnsafeBytes { all in
                 // Pieces as read() returns them from a tty, so frames straddle pieces and
                 // the carry path runs once per piece.
@@ -38,7 +40,7 @@ let benchmarks: @Sendable () -> Void = {
                     offset += n
                 }
             }
-            let elapsed = monotonicNanoseconds() - start
+            let elapsed = Clock.monotonicNanoseconds() - start
             benchmark.stopMeasurement()
             precondition(sink.readings == stream.readings && sink.rejects == 0, "decoder lost frames: \(sink)")
             blackHole(sink.checksum)
@@ -57,9 +59,9 @@ let benchmarks: @Sendable () -> Void = {
             metrics: [.wallClock, .mallocCountTotal, DecodeMetrics.megabytesPerSecond], warmupIterations: 10,
             maxDuration: .seconds(1), maxIterations: 5_000, thresholds: gate)
     ) { benchmark in
-        let start = monotonicNanoseconds()
+        let start = Clock.monotonicNanoseconds()
         let crc = crcBytes.withUnsafeBytes { CRC16.checksum($0) }
-        let elapsed = monotonicNanoseconds() - start
+        let elapsed = Clock.monotonicNanoseconds() - start
         blackHole(crc)
         benchmark.measurement(DecodeMetrics.megabytesPerSecond, rate(crcBytes.count, elapsed) / 1_000_000)
     }
@@ -76,12 +78,12 @@ let benchmarks: @Sendable () -> Void = {
         var output: [UInt8] = []
         output.reserveCapacity(frames.totalBytes + frames.frames.count * 2 + 64)
         benchmark.startMeasurement()
-        let start = monotonicNanoseconds()
+        let start = Clock.monotonicNanoseconds()
         for frame in frames.frames {
             frame.withUnsafeBytes { COBS.encode($0, appendingTo: &output) }
             output.append(0)
         }
-        let elapsed = monotonicNanoseconds() - start
+        let elapsed = Clock.monotonicNanoseconds() - start
         benchmark.stopMeasurement()
         blackHole(output.count)
         benchmark.measurement(DecodeMetrics.megabytesPerSecond, rate(frames.totalBytes, elapsed) / 1_000_000)
@@ -93,11 +95,11 @@ let benchmarks: @Sendable () -> Void = {
         defer { scratch.deallocate() }
         var decoded = 0
         benchmark.startMeasurement()
-        let start = monotonicNanoseconds()
+        let start = Clock.monotonicNanoseconds()
         for frame in stuffed {
             decoded &+= frame.withUnsafeBytes { COBS.decode($0, into: scratch) } ?? 0
         }
-        let elapsed = monotonicNanoseconds() - start
+        let elapsed = Clock.monotonicNanoseconds() - start
         benchmark.stopMeasurement()
         precondition(decoded == frames.totalBytes)
         benchmark.measurement(DecodeMetrics.megabytesPerSecond, rate(frames.totalBytes, elapsed) / 1_000_000)
@@ -202,25 +204,7 @@ struct CountingSink: DecodeSink, CustomStringConvertible {
     var description: String { "readings \(readings), others \(others), rejects \(rejects)" }
 }
 
-/// A small deterministic generator, so every run decodes the same bytes.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
-@inline(__always)
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
 
 /// `count` per second over `nanoseconds`.
 func rate(_ count: Int, _ nanoseconds: UInt64) -> Int {

@@ -1,5 +1,7 @@
 import Benchmark
+import BenchmarkSupport
 import ParkLinkProtocol
+import ParkLinkSystem
 import ParkLinkStore
 
 #if canImport(Glibc)
@@ -35,9 +37,9 @@ let benchmarks: @Sendable () -> Void = {
                 let run = try StoreRun.current(method: method, batch: batch)
                 run.prepareNextBatch()
                 benchmark.startMeasurement()
-                let start = monotonicNanoseconds()
+                let start = Clock.monotonicNanoseconds()
                 try run.insertBatch()
-                let elapsed = monotonicNanoseconds() - start
+                let elapsed = Clock.monotonicNanoseconds() - start
                 benchmark.stopMeasurement()
                 precondition(run.inserter.lastInsertedCount == batch, "\(name): stored \(run.inserter.lastInsertedCount) of \(batch) new rows")
                 benchmark.measurement(StoreMetrics.rowsPerSecond, Int((Double(batch) * 1e9 / Double(elapsed)).rounded()))
@@ -161,21 +163,4 @@ enum WallClock {
     }
 }
 
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
-@inline(__always)
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
