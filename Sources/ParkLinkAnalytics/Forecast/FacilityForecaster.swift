@@ -174,21 +174,11 @@ public struct FacilityForecaster: Codable, Sendable, Equatable {
     /// nearest learned horizons whose shared part has seen enough pairs (the zone's part
     /// counts once it has too); the prior when none has.
     private func correction(_ x: [Double], zone z: ZoneModel, offsetMinutes h: Double) -> Double {
-        var below: (minutes: Double, value: Double)?
-        var above: (minutes: Double, value: Double)?
-        for (k, minutes) in config.learnedHorizonsMinutes.enumerated() where shared[k].updates >= config.minimumPairs {
+        HorizonInterpolation.interpolate(at: h, horizons: config.learnedHorizonsMinutes, fallback: x[0]) { k in
+            guard shared[k].updates >= config.minimumPairs else { return nil }
             var value = shared[k].predict(x)
             if z.own[k].updates >= config.minimumPairs { value += z.own[k].predict(x) }
-            if minutes <= h, below.map({ minutes > $0.minutes }) ?? true { below = (minutes, value) }
-            if minutes >= h, above.map({ minutes < $0.minutes }) ?? true { above = (minutes, value) }
-        }
-        switch (below, above) {
-        case let (b?, a?) where a.minutes > b.minutes:
-            let f = (h - b.minutes) / (a.minutes - b.minutes)
-            return (1 - f) * b.value + f * a.value
-        case let (b?, _): return b.value
-        case let (nil, a?): return a.value
-        case (nil, nil): return x[0]
+            return value
         }
     }
 

@@ -164,24 +164,8 @@ public struct OccupancyForecaster: Codable, Sendable, Equatable {
     /// Linear interpolation between the two nearest learned horizons that have seen
     /// enough pairs; the nearest one outside their span; the prior if none has.
     private func correction(_ x: [Double], offsetMinutes h: Double) -> Double {
-        var below: (minutes: Double, value: Double)?
-        var above: (minutes: Double, value: Double)?
-        for (k, minutes) in config.learnedHorizonsMinutes.enumerated()
-        where corrections[k].updates >= config.minimumPairs {
-            if minutes <= h, below.map({ minutes > $0.minutes }) ?? true {
-                below = (minutes, corrections[k].predict(x))
-            }
-            if minutes >= h, above.map({ minutes < $0.minutes }) ?? true {
-                above = (minutes, corrections[k].predict(x))
-            }
-        }
-        switch (below, above) {
-        case let (b?, a?) where a.minutes > b.minutes:
-            let f = (h - b.minutes) / (a.minutes - b.minutes)
-            return (1 - f) * b.value + f * a.value
-        case let (b?, _): return b.value
-        case let (nil, a?): return a.value
-        case (nil, nil): return x[0]
+        HorizonInterpolation.interpolate(at: h, horizons: config.learnedHorizonsMinutes, fallback: x[0]) { k in
+            corrections[k].updates >= config.minimumPairs ? corrections[k].predict(x) : nil
         }
     }
 
