@@ -108,13 +108,7 @@ public struct OccupancyForecaster: Codable, Sendable, Equatable {
     /// the profile sees the reading, so the target never leaks into its own features.
     private mutating func learnPairs(endingAt t: Double, fraction y: Double) {
         let tolerance = min(config.pairToleranceMinutes * 60, max(60, (typicalGap ?? .infinity) / 2))
-        for (k, minutes) in config.learnedHorizonsMinutes.enumerated() {
-            let bit = UInt32(1) << UInt32(k)
-            guard let slot = origins.nearestOrigin(to: t, horizon: minutes * 60, tolerance: tolerance),
-                  var origin = origins[slot], origin.learned & bit == 0
-            else { continue }
-            origin.learned |= bit
-            origins[slot] = origin
+        for (k, origin) in origins.claimOrigins(endingAt: t, horizonsMinutes: config.learnedHorizonsMinutes, tolerance: tolerance) {
             guard let x = ForecastFeatures.make(origin: origin, offset: t - origin.time, profile: profile)
             else { continue }
             // λ per half hour of feed, so a dense feed does not forget faster.

@@ -75,6 +75,25 @@ struct OriginRing: Codable, Sendable, Equatable {
         return best
     }
 
+    /// For each learned horizon `k`, the origin about `horizons[k]` minutes before `time`
+    /// that has not yet given that horizon a training pair; marks it as having given one,
+    /// so each (origin, horizon) pair is learned once.
+    mutating func claimOrigins(endingAt time: Double, horizonsMinutes horizons: [Double], tolerance: Double)
+        -> [(horizon: Int, origin: Origin)]
+    {
+        var out: [(horizon: Int, origin: Origin)] = []
+        for (k, minutes) in horizons.enumerated() {
+            let bit = UInt32(1) << UInt32(k)
+            guard let slot = nearestOrigin(to: time, horizon: minutes * 60, tolerance: tolerance),
+                  var origin = slots[slot], origin.learned & bit == 0
+            else { continue }
+            origin.learned |= bit
+            slots[slot] = origin
+            out.append((k, origin))
+        }
+        return out
+    }
+
     subscript(index: Int) -> Origin? {
         get { slots[index] }
         set { slots[index] = newValue }

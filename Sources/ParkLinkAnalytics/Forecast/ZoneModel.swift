@@ -60,13 +60,7 @@ struct ZoneModel: Codable, Sendable, Equatable {
 
         var pairs: [Pair] = []
         let tolerance = min(config.pairToleranceMinutes * 60, max(60, (typicalGap ?? .infinity) / 2))
-        for (k, minutes) in config.learnedHorizonsMinutes.enumerated() {
-            let bit = UInt32(1) << UInt32(k)
-            guard let slot = origins.nearestOrigin(to: t, horizon: minutes * 60, tolerance: tolerance),
-                  var origin = origins[slot], origin.learned & bit == 0
-            else { continue }
-            origin.learned |= bit
-            origins[slot] = origin
+        for (k, origin) in origins.claimOrigins(endingAt: t, horizonsMinutes: config.learnedHorizonsMinutes, tolerance: tolerance) {
             guard let x = features(origin: origin, offset: t - origin.time, config: config) else { continue }
             pairs.append(Pair(horizon: k, x: x, target: y - origin.fraction))
         }
