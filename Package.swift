@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "ParkLinkStore",
             dependencies: [
-                "CMariaDB", "ParkLinkProtocol",
+                "CMariaDB", "ParkLinkProtocol", "ParkLinkSystem",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

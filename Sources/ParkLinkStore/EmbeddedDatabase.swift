@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ParkLinkSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -359,35 +360,13 @@ public final class EmbeddedDatabase: Sendable {
     /// posix_spawn with POSIX_SPAWN_SETSID: the server leads its own session, so a terminal's
     /// signals and the CLI's exit do not reach it. stdin is /dev/null; stdout/stderr go to the log.
     private func spawnServer(_ server: String) throws -> Int32 {
-        let args = [server] + (try serverArguments())
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGTERM)
-        sigaddset(&defaults, SIGHUP)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        let setsid: Int32 = 0x80  // POSIX_SPAWN_SETSID (glibc ≥ 2.26; hidden behind _GNU_SOURCE)
-        posix_spawnattr_setflags(&attr, Int16(setsid | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o640)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        var pid: Int32 = 0
-        let rc = Self.withCStringArray(args) { argv in
-            posix_spawn(&pid, server, &actions, &attr, argv, environ)
+        let arguments = try serverArguments()
+        let pid: Int32
+        do throws(SystemError) {
+            pid = try BackgroundProcess.spawn(server, arguments, log: logPath, detach: .session)
+        } catch {
+            throw EmbeddedDatabaseError.spawnFailed(server, errno: error.errno)
         }
-        guard rc == 0 else { throw EmbeddedDatabaseError.spawnFailed(server, errno: rc) }
         _ = state.withLock { $0.children.insert(pid) }
         return pid
     }
@@ -491,33 +470,16 @@ public final class EmbeddedDatabase: Sendable {
             """
         let args = ["/bin/sh", "-c", script, "parklink-db-watchdog", String(owner), pidFilePath, dataDirectory,
                     stateDirectory, options.removeStateDirectoryWithOwner ? "1" : "0"]
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, Int16(0x80))  // POSIX_SPAWN_SETSID
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var pid: Int32 = 0
-        let rc = Self.withCStringArray(args) { argv in
-            posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, environ)
+        do throws(SystemError) {
+            _ = try BackgroundProcess.spawn("/bin/sh", Array(args.dropFirst()), log: nil, detach: .session)
+        } catch {
+            throw EmbeddedDatabaseError.spawnFailed("the database watchdog", errno: error.errno)
         }
-        guard rc == 0 else { throw EmbeddedDatabaseError.spawnFailed("the database watchdog", errno: rc) }
         // Not reaped: it outlives us by design; if we are still alive when it ends (never, as
         // it waits for us) it would be a zombie of ours.
     }
 
     // MARK: Helpers
-
-    private static func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-        let cStrings = strings.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
-        let argv = cStrings + [nil]
-        return argv.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
 
     private static func tail(of path: String, bytes: Int = 2000) -> String {
         guard let data = FileManager.default.contents(atPath: path) else { return "(no log)" }

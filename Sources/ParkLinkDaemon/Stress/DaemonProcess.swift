@@ -44,38 +44,12 @@ public final class DaemonProcess {
         for (k, v) in extra { env[k] = v }
         let envStrings = env.map { "\($0.key)=\($0.value)" }
 
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // Default dispositions and an empty mask: this process blocks SIGTERM (to wait for
-        // it) and ignores SIGPIPE, and both would otherwise be inherited through exec.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setpgroup(&attr, 0)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        var child: pid_t = 0
-        let rc = Self.withCStrings([executable] + arguments) { argv in
-            Self.withCStrings(envStrings) { envp in
-                posix_spawn(&child, executable, &actions, &attr, argv, envp)
-            }
+        do {
+            pid = try BackgroundProcess.spawn(executable, arguments, environment: envStrings, log: logPath,
+                                              truncateLog: true, detach: .processGroup)
+        } catch {
+            throw ApplianceRunner.Failure("could not start \(executable) run: \(error)")
         }
-        guard rc == 0 else {
-            throw ApplianceRunner.Failure("could not start \(executable) run: \(String(cString: strerror(rc)))")
-        }
-        pid = child
     }
 
     deinit {
@@ -156,12 +130,5 @@ public final class DaemonProcess {
     public func logLineCount() -> Int {
         guard let data = FileManager.default.contents(atPath: logPath) else { return 0 }
         return data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-    }
-
-    private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-        let c = strings.map { strdup($0) }
-        defer { c.forEach { free($0) } }
-        let array = c + [nil]
-        return array.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
