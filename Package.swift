@@ -14,7 +14,9 @@ let package = Package(
         .library(name: "ParkLinkSystem", targets: ["ParkLinkSystem"]),
         .library(name: "ParkLinkSimulator", targets: ["ParkLinkSimulator"]),
         .library(name: "ParkLinkAnalytics", targets: ["ParkLinkAnalytics"]),
+        .library(name: "ParkLinkSampler", targets: ["ParkLinkSampler"]),
         .library(name: "ParkLinkDaemon", targets: ["ParkLinkDaemon"]),
+        .library(name: "ParkLinkHarness", targets: ["ParkLinkHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,17 +24,32 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
+        // The arrows point one way, along the data path:
+        // Protocol ← System ← {Ingest, Store} ← {Sampler, Daemon} ← parklink; the harness
+        // (simulator, stress, demo) sits beside the daemon and is never linked into it.
         .systemLibrary(
             name: "CMariaDB",
             pkgConfig: "libmariadb",
             providers: [.apt(["libmariadb-dev"])]
         ),
         .target(name: "CParkLinkShims"),
+        // Wire messages, codecs, and the row and event types every layer passes.
         .target(name: "ParkLinkProtocol"),
+        // Syscalls, termios, ptys, sockets, locks, service threads.
         .target(
             name: "ParkLinkSystem",
             dependencies: ["CParkLinkShims"]
         ),
+        // Reader, session tracking, ring, and the writer loop against a sink protocol:
+        // no database client here.
+        .target(
+            name: "ParkLinkIngest",
+            dependencies: [
+                "CParkLinkShims", "ParkLinkProtocol", "ParkLinkSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Everything that speaks SQL, and the private MariaDB server.
         .target(
             name: "ParkLinkStore",
             dependencies: [
@@ -40,34 +57,46 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(
-            name: "ParkLinkIngest",
-            dependencies: [
-                "CParkLinkShims", "ParkLinkProtocol", "ParkLinkSystem", "ParkLinkStore",
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+        // Pure computation: health, alert rules, zones, forecasting, evaluation.
         .target(
             name: "ParkLinkAnalytics",
             dependencies: ["ParkLinkProtocol"]
         ),
+        // The sampler thread: analytics over the committed state, written through the store.
         .target(
-            name: "ParkLinkSimulator",
-            dependencies: ["CParkLinkShims", "ParkLinkProtocol", "ParkLinkSystem"]
+            name: "ParkLinkSampler",
+            dependencies: [
+                "ParkLinkAnalytics", "ParkLinkStore", "ParkLinkSystem", "ParkLinkProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
+        // Configuration, wiring, the status server and its typed protocol.
         .target(
             name: "ParkLinkDaemon",
             dependencies: [
                 "ParkLinkProtocol", "ParkLinkSystem", "ParkLinkStore", "ParkLinkIngest",
-                "ParkLinkSimulator", "ParkLinkAnalytics",
+                "ParkLinkAnalytics", "ParkLinkSampler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // A gateway on a pty that behaves like hardware.
+        .target(
+            name: "ParkLinkSimulator",
+            dependencies: ["CParkLinkShims", "ParkLinkProtocol", "ParkLinkSystem"]
+        ),
+        // Tools that prove the daemon (stress harness, demo); never linked into it.
+        .target(
+            name: "ParkLinkHarness",
+            dependencies: [
+                "ParkLinkDaemon", "ParkLinkSimulator", "ParkLinkStore", "ParkLinkSystem", "ParkLinkProtocol",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "parklink",
             dependencies: [
-                "ParkLinkDaemon", "ParkLinkStore", "ParkLinkSimulator", "ParkLinkAnalytics",
+                "ParkLinkDaemon", "ParkLinkHarness", "ParkLinkStore", "ParkLinkSimulator", "ParkLinkAnalytics",
                 "ParkLinkSystem", "ParkLinkProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,8 +127,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ParkLinkDaemon", "ParkLinkStore", "ParkLinkSimulator", "ParkLinkSystem",
-                "ParkLinkProtocol", "ParkLinkIngest", "ParkLinkTestSupport",
+                "ParkLinkDaemon", "ParkLinkHarness", "ParkLinkSampler", "ParkLinkStore", "ParkLinkSimulator",
+                "ParkLinkSystem", "ParkLinkProtocol", "ParkLinkIngest", "ParkLinkAnalytics", "ParkLinkTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

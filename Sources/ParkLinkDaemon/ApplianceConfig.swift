@@ -1,18 +1,14 @@
 import Foundation
 import ParkLinkAnalytics
 import ParkLinkProtocol
+import ParkLinkStore
 import TOMLKit
 
 /// Everything `parklink run` can be told, from the config file, then overridden by
 /// command-line options. Secrets never live here: the database password comes from
 /// `PARKLINK_DB_PASSWORD` (or the DSN on the command line).
 public struct ApplianceConfig: Sendable {
-    public enum InsertMethod: String, Sendable, CaseIterable {
-        /// A prepared INSERT with MariaDB array binding (measured fastest: the default).
-        case arrayBinding = "array-binding"
-        /// Multi-row INSERT text statements.
-        case multiRow = "multi-row"
-    }
+    public typealias InsertMethod = ReadingInsertMethod
 
     // [link]
     public var device: String?

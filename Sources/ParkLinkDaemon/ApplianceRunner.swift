@@ -3,6 +3,7 @@ import Logging
 import ParkLinkAnalytics
 import ParkLinkIngest
 import ParkLinkProtocol
+import ParkLinkSampler
 import ParkLinkStore
 import ParkLinkSystem
 

@@ -3,6 +3,7 @@ import Logging
 import ParkLinkAnalytics
 import ParkLinkIngest
 import ParkLinkProtocol
+import ParkLinkSampler
 import ParkLinkStore
 import ParkLinkSystem
 
@@ -49,7 +50,7 @@ public final class Pipeline: @unchecked Sendable {
     /// Answers the alert commands of the status socket (`alerts`, `alerts all`, `ack`).
     public var alertDesk: AlertDesk?
 
-    public init(options: Options, logger: Logger, makeStore: @escaping @Sendable (SessionResolving) -> BatchStore) throws {
+    public init(options: Options, logger: Logger, makeSink: @escaping @Sendable (SessionResolving) -> BatchSink) throws {
         self.options = options
         self.logger = logger
         let c = options.config
@@ -68,7 +69,7 @@ public final class Pipeline: @unchecked Sendable {
         wc.lingerMs = c.batchLingerMs
         wc.shutdownGraceMs = c.shutdownGraceSeconds * 1_000
         writer = ReadingWriter(config: wc, ring: ring, events: events, counters: storeCounters,
-                               logger: logger, makeStore: { [sessions] in makeStore(sessions) },
+                               logger: logger, makeSink: { [sessions] in makeSink(sessions) },
                                afterCommit: { [sensorStates, sessions] rows in sensorStates.record(rows, sessions: sessions) })
     }
 

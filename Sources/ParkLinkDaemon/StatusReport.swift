@@ -1,4 +1,5 @@
 import Foundation
+import ParkLinkSampler
 
 /// The human view of a `StatusSnapshot`: what a technician at a terminal needs first
 /// (is the link up, is data reaching the database, is anything being lost), then detail.
@@ -89,18 +90,18 @@ public enum StatusReport {
         }
     }
 
-    static func n(_ v: Int) -> String {
+    public static func n(_ v: Int) -> String {
         let f = NumberFormatter()
         f.numberStyle = .decimal
         f.groupingSeparator = ","
         return f.string(from: NSNumber(value: v)) ?? String(v)
     }
 
-    static func bytes(_ v: Int) -> String {
+    public static func bytes(_ v: Int) -> String {
         v >= 1 << 20 ? String(format: "%.1f MiB", Double(v) / 1048576) : v >= 1024 ? String(format: "%.1f KiB", Double(v) / 1024) : "\(v) B"
     }
 
-    static func duration(_ s: Double) -> String {
+    public static func duration(_ s: Double) -> String {
         let t = Int(s)
         return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : String(format: "%.1fs", s)
     }

@@ -1,18 +1,31 @@
+import ParkLinkProtocol
 import Logging
-import ParkLinkStore
 import ParkLinkSystem
 
 /// Where the writer puts a batch: one transaction holding the readings and the link
-/// events, committed before `write` returns. Implemented over MariaDB by
-/// `MariaDBBatchStore`; a protocol so the retry logic below is one piece of code
-/// whatever the store.
-public protocol BatchStore: AnyObject {
+/// events, committed before `write` returns. The daemon implements it over the store's
+/// `BatchTransaction`; a protocol so that the retry logic below is one piece of code,
+/// whatever the store, and so that this module never links the database client.
+public protocol BatchSink: AnyObject {
     /// Connects if not connected (migrating the schema on first use).
     func connect() throws
     /// Writes and commits; returns how many readings were new (the rest were replays).
     func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int
     /// Drops the connection after a failure, so the next attempt starts clean.
     func disconnect()
+    /// What an error of `connect` or `write` means for the next attempt.
+    func classify(_ error: any Error) -> WriteFailure
+}
+
+/// The writer's three ways of going on after a failed batch.
+public enum WriteFailure: Sendable, Equatable {
+    /// The connection is gone or cannot be made: reconnect with capped backoff.
+    case connectionLost
+    /// Deadlock, lock wait, certification conflict: write the same batch again soon.
+    case transient
+    /// The database refuses the batch and will go on refusing it until somebody acts (a
+    /// revoked privilege, a data error): say so once, raise an alert, retry slowly.
+    case permanent
 }
 
 /// The consumer: ring → batches → one transaction each.
@@ -29,6 +42,8 @@ public final class ReadingWriter: @unchecked Sendable {
         public var lingerMs = 20
         public var initialBackoffMs = 100
         public var maxBackoffMs = 1_000
+        /// Between attempts while the database refuses the batch with a permanent error.
+        public var permanentRetryMs = 5_000
         /// After stop is asked, how long a failing database may keep the writer retrying.
         public var shutdownGraceMs = 30_000
         public init() {}
@@ -38,7 +53,7 @@ public final class ReadingWriter: @unchecked Sendable {
     public let counters: StoreCounters
     private let ring: RingBuffer<StampedReading>
     private let events: LinkEventQueue
-    private let makeStore: @Sendable () -> BatchStore
+    private let makeSink: @Sendable () -> BatchSink
     private let afterCommit: (@Sendable (UnsafeBufferPointer<StampedReading>) -> Void)?
     private let logger: Logger
     private let stopAskedAtMs = Locked<Int64?>(nil)
@@ -46,12 +61,12 @@ public final class ReadingWriter: @unchecked Sendable {
     private var thread: NamedThread?
 
     /// - Parameters:
-    ///   - makeStore: called on the writer thread, which owns the store and its
+    ///   - makeSink: called on the writer thread, which owns the store and its
     ///     connection from then on (a MariaDB connection must stay on one thread).
     ///   - afterCommit: sees each batch once it is committed (the sampler's sensor state).
     public init(
         config: Config, ring: RingBuffer<StampedReading>, events: LinkEventQueue,
-        counters: StoreCounters, logger: Logger, makeStore: @escaping @Sendable () -> BatchStore,
+        counters: StoreCounters, logger: Logger, makeSink: @escaping @Sendable () -> BatchSink,
         afterCommit: (@Sendable (UnsafeBufferPointer<StampedReading>) -> Void)? = nil
     ) {
         self.afterCommit = afterCommit
@@ -60,7 +75,7 @@ public final class ReadingWriter: @unchecked Sendable {
         self.events = events
         self.counters = counters
         self.logger = logger
-        self.makeStore = makeStore
+        self.makeSink = makeSink
     }
 
     /// Readings given up at shutdown because the database stayed down past the grace period.
@@ -87,7 +102,7 @@ public final class ReadingWriter: @unchecked Sendable {
     }
 
     private func run() {
-        let store = makeStore()
+        let store = makeSink()
         defer { store.disconnect() }
         let capacity = config.maxRows
         let batch = UnsafeMutablePointer<StampedReading>.allocate(capacity: capacity)
@@ -138,34 +153,85 @@ public final class ReadingWriter: @unchecked Sendable {
     }
 
     /// Returns the number of new rows, or nil if stop was asked and the grace period ran out.
-    private func commitWithRetry(_ store: BatchStore, _ rows: UnsafeBufferPointer<StampedReading>, _ pendingEvents: [LinkEvent]) -> Int? {
+    ///
+    /// The error decides what happens next. A lost connection: disconnect, back off (capped),
+    /// reconnect. A transient error: the sink has rolled back; write the same batch again.
+    /// A permanent error: logged once (until the next success or a different error) with
+    /// the server's code and the step, shown in `status` and raised as an alert through
+    /// `counters.writeRejected`, then retried every `permanentRetryMs` on a fresh
+    /// connection, so the batch goes in as soon as somebody fixes the cause.
+    private func commitWithRetry(_ sink: BatchSink, _ rows: UnsafeBufferPointer<StampedReading>, _ pendingEvents: [LinkEvent]) -> Int? {
         var backoff = config.initialBackoffMs
         while true {
+            let wait: Int
             do {
                 if !counters.connected.load(ordering: .relaxed) {
-                    try store.connect()
+                    try sink.connect()
                     counters.connected.store(true, ordering: .relaxed)
                     counters.connects.add(1)
                     logger.info("database connected")
                 }
-                let inserted = try store.write(rows, events: pendingEvents)
+                let inserted = try sink.write(rows, events: pendingEvents)
                 if counters.lastError != nil { counters.setLastError(nil) }
+                if let rejected = counters.writeRejected {
+                    counters.setWriteRejected(nil)
+                    logger.notice("database accepts the readings again", metadata: [
+                        "store.previous_error": "\(rejected)", "batch.rows": "\(rows.count)",
+                    ])
+                }
                 return inserted
             } catch {
                 counters.retries.add(1)
-                counters.setLastError("\(error)")
-                if counters.connected.load(ordering: .relaxed) {
-                    logger.error("batch not committed; keeping it and reconnecting", metadata: [
-                        "batch.rows": "\(rows.count)", "store.error": "\(error)", "store.backoff_ms": "\(backoff)",
+                let text = "\(error)"
+                counters.setLastError(text)
+                switch sink.classify(error) {
+                case .connectionLost:
+                    if counters.connected.load(ordering: .relaxed) {
+                        logger.error("batch not committed: connection lost; keeping it and reconnecting", metadata: [
+                            "batch.rows": "\(rows.count)", "store.error": "\(text)", "store.backoff_ms": "\(backoff)",
+                        ])
+                    }
+                    counters.connected.store(false, ordering: .relaxed)
+                    sink.disconnect()
+                    wait = backoff
+                    backoff = min(backoff * 2, config.maxBackoffMs)
+                case .transient:
+                    logger.warning("batch not committed: transient error; writing it again", metadata: [
+                        "batch.rows": "\(rows.count)", "store.error": "\(text)",
                     ])
+                    wait = min(backoff, config.maxBackoffMs)
+                    backoff = min(backoff * 2, config.maxBackoffMs)
+                case .permanent:
+                    if counters.writeRejected != text {
+                        logger.critical("the database refuses the batch; keeping it and retrying every \(config.permanentRetryMs / 1_000) s until the cause is fixed", metadata: [
+                            "batch.rows": "\(rows.count)", "store.error": "\(text)",
+                        ])
+                        counters.setWriteRejected(text)
+                    }
+                    // A fresh connection next time: a privilege given back may apply only
+                    // to new sessions.
+                    counters.connected.store(false, ordering: .relaxed)
+                    sink.disconnect()
+                    wait = config.permanentRetryMs
                 }
-                counters.connected.store(false, ordering: .relaxed)
-                store.disconnect()
-                if let asked = stopAskedAtMs.withLock({ $0 }), Clock.wallMilliseconds() - asked > Int64(config.shutdownGraceMs) {
-                    return nil
-                }
-                Clock.sleep(milliseconds: backoff)
-                backoff = min(backoff * 2, config.maxBackoffMs)
+            }
+            if let asked = stopAskedAtMs.withLock({ $0 }), Clock.wallMilliseconds() - asked > Int64(config.shutdownGraceMs) {
+                return nil
+            }
+            sleepUnlessStopping(milliseconds: wait)
+        }
+    }
+
+    /// Sleeps, in slices, so that a long permanent-error wait does not outlast the
+    /// shutdown grace period.
+    private func sleepUnlessStopping(milliseconds: Int) {
+        var left = milliseconds
+        while left > 0 {
+            let slice = min(left, 100)
+            Clock.sleep(milliseconds: slice)
+            left -= slice
+            if let asked = stopAskedAtMs.withLock({ $0 }), Clock.wallMilliseconds() - asked > Int64(config.shutdownGraceMs) {
+                return
             }
         }
     }

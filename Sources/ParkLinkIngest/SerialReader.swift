@@ -4,7 +4,6 @@ import Glibc
 import CParkLinkShims
 import Logging
 import ParkLinkProtocol
-import ParkLinkStore
 import ParkLinkSystem
 
 /// The producer: serial line → decoder → session tracker → ring.
@@ -269,7 +268,7 @@ public final class SerialReader: @unchecked Sendable {
                     do {
                         n = try fd.read(into: buffer)
                     } catch {
-                        if (error as? SystemError)?.errno != EAGAIN { gone = "\(error)" }
+                        if error.errno != EAGAIN { gone = "\(error)" }
                         break
                     }
                     if n == 0 {

@@ -1,4 +1,4 @@
-import ParkLinkStore
+import ParkLinkProtocol
 import ParkLinkSystem
 
 /// The pipeline's append-only list of (gateway, boot) sessions.

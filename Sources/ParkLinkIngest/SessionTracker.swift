@@ -1,5 +1,4 @@
 import ParkLinkProtocol
-import ParkLinkStore
 
 /// Follows `seq` per (gateway, boot) and decides which session each reading belongs to.
 ///

@@ -1,4 +1,4 @@
-import ParkLinkStore
+import ParkLinkProtocol
 import ParkLinkSystem
 import Synchronization
 
@@ -20,12 +20,17 @@ public final class StoreCounters: Sendable {
     public let inFlight = Atomic<Int>(0)
     public let linkEventsWritten = Atomic<Int>(0)
     private let _lastError = Locked<String?>(nil)
+    private let _writeRejected = Locked<String?>(nil)
     private let _latency = Locked(LatencyHistogram())
 
     public init() {}
 
     public var lastError: String? { _lastError.withLock { $0 } }
     public func setLastError(_ s: String?) { _lastError.withLock { $0 = s } }
+
+    /// The permanent error the database answers every batch with, while it does.
+    public var writeRejected: String? { _writeRejected.withLock { $0 } }
+    public func setWriteRejected(_ s: String?) { _writeRejected.withLock { $0 = s } }
 
     public var latency: LatencyHistogram { _latency.withLock { $0 } }
     /// Frame→commit latency of each reading of a committed batch, in one locked pass.

@@ -1,3 +1,4 @@
+import ParkLinkProtocol
 // The one file of ParkLinkStore that calls MariaDB Connector/C.
 //
 // Everything else in the module talks to the database through the types below, so the

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ParkLinkSampler
 import ParkLinkDaemon
 
 /// `parklink alerts`: what needs a technician's attention, and acknowledging it.

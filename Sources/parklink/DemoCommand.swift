@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ParkLinkDaemon
+import ParkLinkHarness
 import ParkLinkProtocol
 import ParkLinkSystem
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import ParkLinkAnalytics
+import ParkLinkProtocol
 
 /// A small file whose baseline errors are worked out by hand, so the evaluation's
 /// pairing, split and arithmetic are checked exactly.
@@ -42,8 +43,8 @@ struct EvaluationTests {
     @Test("the split falls where the ParkPulse rule puts it")
     func split() throws {
         let r = try report([30])
-        #expect(CivilTime.format(r.split.trainEnd) == Self.stamp(Self.day2, slot: 5))
-        #expect(CivilTime.format(r.split.validationEnd) == Self.stamp(Self.day2, slot: 10))
+        #expect(CivilTime.format(seconds: r.split.trainEnd) == Self.stamp(Self.day2, slot: 5))
+        #expect(CivilTime.format(seconds: r.split.validationEnd) == Self.stamp(Self.day2, slot: 10))
         #expect(r.cleaning.keptRows == 36 && r.cleaning.duplicatesRemoved == 2)
         #expect(r.cleaning.droppedOverCapacity == 1 && r.cleaning.droppedNegativeOccupancy == 1)
     }

@@ -1,5 +1,6 @@
 import Testing
 @testable import ParkLinkAnalytics
+import ParkLinkProtocol
 
 @Suite("Car-park CSV reading and cleaning")
 struct ParkingCSVTests {
@@ -10,7 +11,7 @@ struct ParkingCSVTests {
         let rows = try ParkingCSV.parse(header + "A,100,61,2016-10-04 07:59:42\r\nB B,5,0,2016-12-19 16:30:35")
         #expect(rows.count == 2)
         #expect(rows[0] == ParkingRow(park: "A", capacity: 100, occupancy: 61,
-                                      time: CivilTime.parse(Array("2016-10-04 07:59:42".utf8))!))
+                                      time: CivilTime.seconds(parsing: Array("2016-10-04 07:59:42".utf8))!))
         #expect(rows[1].park == "B B")
     }
 
@@ -36,11 +37,11 @@ struct ParkingCSVTests {
 
     @Test("timestamps round-trip and count days across month and leap-year ends")
     func civilTime() {
-        let t = CivilTime.parse(Array("2016-02-29 23:59:59".utf8))!
-        #expect(CivilTime.format(t) == "2016-02-29 23:59:59")
-        #expect(CivilTime.parse(Array("2016-03-01 00:00:00".utf8))! - t == 1)
-        #expect(CivilTime.parse(Array("1970-01-01 00:00:00".utf8)) == 0)
-        #expect(CivilTime.parse(Array("2015-02-29 00:00:00".utf8)) == nil)
+        let t = CivilTime.seconds(parsing: Array("2016-02-29 23:59:59".utf8))!
+        #expect(CivilTime.format(seconds: t) == "2016-02-29 23:59:59")
+        #expect(CivilTime.seconds(parsing: Array("2016-03-01 00:00:00".utf8))! - t == 1)
+        #expect(CivilTime.seconds(parsing: Array("1970-01-01 00:00:00".utf8)) == 0)
+        #expect(CivilTime.seconds(parsing: Array("2015-02-29 00:00:00".utf8)) == nil)
     }
 
     @Test("cleaning drops negative and over-capacity rows, keeps the last of duplicates, sorts by time")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ParkLinkAnalytics
+import ParkLinkProtocol
 
 /// The published split on the real Birmingham file (shared/data beside the repository,
 /// or `PARKLINK_BIRMINGHAM_CSV`). Skipped, visibly, when the file is not there.
@@ -33,8 +34,8 @@ struct RealDataEvaluationTests {
         let r = try #require(Self.report)
         #expect(r.cleaning.rawRows == 35_717 && r.cleaning.keptRows == 35_116)
         #expect(r.cleaning.droppedOverCapacity == 373 && r.cleaning.duplicatesRemoved == 216)
-        #expect(CivilTime.format(r.split.trainEnd) == "2016-11-27 09:02:19")
-        #expect(CivilTime.format(r.split.validationEnd) == "2016-12-08 12:25:24")
+        #expect(CivilTime.format(seconds: r.split.trainEnd) == "2016-11-27 09:02:19")
+        #expect(CivilTime.format(seconds: r.split.validationEnd) == "2016-12-08 12:25:24")
         let h30 = try #require(r.test.first { $0.horizonMinutes == 30 })
         #expect(h30.count == 4_873)
         #expect(abs(h30.persistence.mae! - 49.3686) < 1e-4)

@@ -50,7 +50,7 @@ struct RingBufferTests {
             for i in 0..<total {
                 batch.append(i)
                 if batch.count == 64 || i == total - 1 {
-                    ring.push(batch)
+                    _ = ring.push(batch)
                     batch.removeAll(keepingCapacity: true)
                 }
             }
@@ -75,7 +75,7 @@ struct RingBufferTests {
     @Test("close wakes a waiting consumer; what is queued is still drained")
     func closeDrains() {
         let ring = RingBuffer<Int>(capacity: 8)
-        ring.push([1, 2, 3])
+        _ = ring.push([1, 2, 3])
         ring.close()
         let out = UnsafeMutablePointer<Int>.allocate(capacity: 8)
         defer { out.deallocate() }
@@ -87,7 +87,7 @@ struct RingBufferTests {
     @Test("the consumer lingers for a fuller batch but returns what came")
     func lingerReturnsPartialBatch() {
         let ring = RingBuffer<Int>(capacity: 64)
-        ring.push([7])
+        _ = ring.push([7])
         let out = UnsafeMutablePointer<Int>.allocate(capacity: 64)
         defer { out.deallocate() }
         let n = ring.pop(into: out, max: 64, lingerMs: 30)
@@ -102,7 +102,7 @@ struct RingBufferTests {
         defer { out.deallocate() }
         #expect(ring.pop(into: out, max: 8, lingerMs: 0, firstWaitMs: 20) == 0)
         #expect(!ring.isDrained)
-        ring.push([5])
+        _ = ring.push([5])
         #expect(ring.pop(into: out, max: 8, lingerMs: 0, firstWaitMs: 20) == 1)
         ring.close()
         #expect(ring.pop(into: out, max: 8, lingerMs: 0, firstWaitMs: 20) == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import ParkLinkProtocol
 import Testing
 
 @testable import ParkLinkStore

@@ -38,9 +38,13 @@ public struct PipelineCounters: Sendable, Equatable {
     /// Readings waiting in the on-disk spool.
     public var spoolPending: Int
     public var databaseUp: Bool
+    /// The database refuses the writer's batches with a permanent error (a revoked
+    /// privilege, a data error): what it said, with the statement. Nil while it accepts them.
+    public var writeRejected: String?
 
     public init(linkUp: Bool, framesLost: UInt64, ringCount: Int, ringCapacity: Int,
-                spoolPending: Int, databaseUp: Bool) {
+                spoolPending: Int, databaseUp: Bool, writeRejected: String? = nil) {
+        self.writeRejected = writeRejected
         self.linkUp = linkUp
         self.framesLost = framesLost
         self.ringCount = ringCount

@@ -26,10 +26,12 @@ public enum AlertType: String, Codable, Sendable, CaseIterable {
     case ringHigh = "RING_HIGH"
     case spoolInUse = "SPOOL_IN_USE"
     case databaseDown = "DB_DOWN"
+    /// The database is up but refuses the writer's batches (permanent error).
+    case databaseRejected = "DB_REJECTED"
 
     public var severity: AlertSeverity {
         switch self {
-        case .deviceOffline, .linkDown, .databaseDown: .critical
+        case .deviceOffline, .linkDown, .databaseDown, .databaseRejected: .critical
         case .highPower, .invalidData, .linkGap, .ringHigh: .warning
         case .lowHealth, .spoolInUse: .info
         }

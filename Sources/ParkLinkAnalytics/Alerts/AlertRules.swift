@@ -68,6 +68,10 @@ public struct AlertRules: Codable, Sendable, Equatable {
         if !c.databaseUp {
             out.append(AlertCondition(subject: .store, type: .databaseDown, message: "database unreachable"))
         }
+        if let why = c.writeRejected {
+            out.append(AlertCondition(subject: .store, type: .databaseRejected,
+                                      message: "the database refuses the readings: \(why)"))
+        }
         return out
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ParkLinkProtocol
 
 /// The outcome of one `ForecastEvaluation` run: what was cleaned, where the split fell,
 /// and the scores per horizon for the test and validation parts.
@@ -16,7 +17,7 @@ public struct EvaluationReport: Sendable, Equatable {
             "rows: \(c.rawRows) read, \(c.keptRows) kept in \(c.parks) car parks "
                 + "(dropped \(c.droppedNegativeOccupancy) negative, \(c.droppedOverCapacity) over capacity, "
                 + "\(c.droppedNonPositiveCapacity) without capacity; removed \(c.duplicatesRemoved) duplicates)",
-            "split: train ≤ \(CivilTime.format(split.trainEnd)) < validation ≤ \(CivilTime.format(split.validationEnd)) < test "
+            "split: train ≤ \(CivilTime.format(seconds: split.trainEnd)) < validation ≤ \(CivilTime.format(seconds: split.validationEnd)) < test "
                 + "(ParkPulse 70/15/15 on timestamps with a \(config.splitReferenceHorizonMinutes)-min target)",
             "target: the reading nearest origin + h within ±\(config.toleranceMinutes) min; model asked for "
                 + (config.forecastTime == .targetReading ? "the target reading's time" : "origin + h exactly"),

@@ -1,4 +1,5 @@
 import Foundation
+import ParkLinkProtocol
 
 /// One row of the Birmingham car-park CSV
 /// (`SystemCodeNumber,Capacity,Occupancy,LastUpdated`).
@@ -67,7 +68,7 @@ public enum ParkingCSV {
             guard let occupancy = integer(fields[2]) else {
                 throw ParkingCSVError(line: lineNumber, reason: "occupancy is not an integer")
             }
-            guard let time = CivilTime.parse(fields[3]) else {
+            guard let time = CivilTime.seconds(parsing: fields[3]) else {
                 throw ParkingCSVError(line: lineNumber, reason: "timestamp is not YYYY-MM-DD HH:MM:SS")
             }
             let park: String

@@ -1,3 +1,4 @@
+import ParkLinkDaemon
 import Foundation
 import ParkLinkSimulator
 import ParkLinkStore
@@ -93,16 +94,16 @@ final class FaultInjector: @unchecked Sendable {
         defer { MariaDB.threadEnd() }
         let c: MariaDBConnection
         do {
-            c = try MariaDBConnection(dsn: database.dsn, connectTimeout: .seconds(5), readTimeout: .seconds(120))
+            c = try Connections.open(database.dsn, profile: .tool)
         } catch {
             return fail("db-stall could not connect: \(error)")
         }
         defer { c.close() }
         do {
-            try c.execute("FLUSH TABLES WITH READ LOCK")
-            record("FLUSH TABLES WITH READ LOCK taken: every commit waits")
-            Clock.sleep(milliseconds: Int(options.stallSeconds * 1000))
-            try c.execute("UNLOCK TABLES")
+            try c.withGlobalReadLock {
+                record("FLUSH TABLES WITH READ LOCK taken: every commit waits")
+                Clock.sleep(milliseconds: Int(options.stallSeconds * 1000))
+            }
             record("UNLOCK TABLES after \(Int(options.stallSeconds)) s")
         } catch {
             fail("db-stall failed: \(error)")

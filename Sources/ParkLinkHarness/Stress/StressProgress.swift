@@ -1,3 +1,4 @@
+import ParkLinkDaemon
 import Foundation
 
 /// The one-line progress bar `parklink stress` keeps on stderr while the gateway sends

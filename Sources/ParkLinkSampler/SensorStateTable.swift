@@ -3,20 +3,6 @@ import ParkLinkProtocol
 import ParkLinkStore
 import ParkLinkSystem
 
-/// Identifies a sensor across gateways.
-public struct SensorKey: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var gatewayId: String
-    public var sensor: UInt16
-    public init(gatewayId: String, sensor: UInt16) {
-        self.gatewayId = gatewayId
-        self.sensor = sensor
-    }
-    public var description: String { "\(gatewayId)/\(sensor)" }
-    public static func < (a: SensorKey, b: SensorKey) -> Bool {
-        (a.gatewayId, a.sensor) < (b.gatewayId, b.sensor)
-    }
-}
-
 /// Per-sensor state between the writer and the sampler.
 ///
 /// The writer records each batch after its commit (one lock per batch, one array index

@@ -22,16 +22,4 @@ public struct SamplerConfig: Sendable {
     public var cycleHook: (@Sendable () -> Void)?
 
     public init() {}
-
-    public init(appliance c: ApplianceConfig, state: StateDirectory) {
-        intervalMs = Int(c.samplerIntervalSeconds * 1000)
-        healthHistoryIntervalMs = Int(c.healthHistoryIntervalSeconds * 1000)
-        healthRules = c.healthRules
-        alertRules = c.alertRules
-        zones = c.zones
-        timeZone = TimeZone(identifier: c.timeZone) ?? TimeZone(identifier: "UTC")!
-        hourlyRateCents = c.hourlyRateCents
-        forecasterStateFile = state.path + "/forecaster.json"
-        applianceId = String((ProcessInfo.processInfo.hostName + ":" + state.path).prefix(191))
-    }
 }

@@ -1,3 +1,4 @@
+import ParkLinkDaemon
 import Foundation
 import Logging
 import ParkLinkSimulator

@@ -1,4 +1,3 @@
-import ParkLinkProtocol
 
 /// One boot of one gateway: with `seq`, it names a reading for ever.
 public struct SessionKey: Sendable, Hashable, CustomStringConvertible {
@@ -35,4 +34,18 @@ public struct StampedReading: Sendable, Hashable {
 /// The pipeline's table is append-only, so a resolved key never changes.
 public protocol SessionResolving: Sendable {
     func key(for index: UInt32) -> SessionKey
+}
+
+/// Identifies a sensor across gateways.
+public struct SensorKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var gatewayId: String
+    public var sensor: UInt16
+    public init(gatewayId: String, sensor: UInt16) {
+        self.gatewayId = gatewayId
+        self.sensor = sensor
+    }
+    public var description: String { "\(gatewayId)/\(sensor)" }
+    public static func < (a: SensorKey, b: SensorKey) -> Bool {
+        (a.gatewayId, a.sensor) < (b.gatewayId, b.sensor)
+    }
 }

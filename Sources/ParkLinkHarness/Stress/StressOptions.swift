@@ -1,3 +1,4 @@
+import ParkLinkDaemon
 import ParkLinkProtocol
 
 /// What `parklink stress` is asked to do: the load, the wire framing, one fault, and

@@ -1,3 +1,4 @@
+import ParkLinkDaemon
 import Foundation
 
 /// What a stress run found, for people (`render`) and for scripts (`json`, one line).

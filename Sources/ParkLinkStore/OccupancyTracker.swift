@@ -1,5 +1,4 @@
-import ParkLinkAnalytics
-import ParkLinkStore
+import ParkLinkProtocol
 
 /// Turns changes of `occupied` into arrivals and departures, on the writer thread.
 ///
@@ -25,7 +24,7 @@ struct OccupancyTracker {
         }
     }
 
-    mutating func apply(_ rows: UnsafeBufferPointer<StampedReading>, sessions: SessionResolving, zones: ZoneMap)
+    mutating func apply(_ rows: UnsafeBufferPointer<StampedReading>, sessions: SessionResolving, zoneOf: (UInt16) -> String?)
         -> (events: [OccupancyEvent], undo: Undo)
     {
         var events: [OccupancyEvent] = []
@@ -43,7 +42,7 @@ struct OccupancyTracker {
                     if before != 0 {
                         events.append(OccupancyEvent(
                             gatewayId: session.gatewayId, bootId: session.bootId, seq: r.seq, sensor: r.sensor,
-                            zoneId: zones.zoneId(of: r.sensor), arrival: r.occupied, atMs: rows[i].receivedAtMs))
+                            zoneId: zoneOf(r.sensor), arrival: r.occupied, atMs: rows[i].receivedAtMs))
                     }
                     undo.entries.append((session.gatewayId, r.sensor, before))
                     s[Int(r.sensor)] = now

@@ -1,5 +1,6 @@
 import Foundation
 import ParkLinkAnalytics
+import ParkLinkProtocol
 import ParkLinkStore
 
 /// The alert commands of the status socket: list open alerts (from the sampler's book),
@@ -28,7 +29,7 @@ public final class AlertDesk: Sendable {
         public var resolved_at: String?
     }
 
-    func handle(_ words: [String]) -> String {
+    public func handle(_ words: [String]) -> String {
         switch (words.first, words.dropFirst().first) {
         case ("alerts", nil):
             return encode(sampler.activeAlerts().map(Self.row))
@@ -52,36 +53,22 @@ public final class AlertDesk: Sendable {
         }
     }
 
-    static func row(_ a: Alert) -> Row {
-        var sensor: UInt16?, gateway: String?
-        if case .sensor(let g, let s) = a.subject {
-            sensor = s
-            gateway = g
-        }
-        return Row(id: a.id, type: a.type.rawValue, severity: a.severity.rawValue, subject: a.subject.description,
-                   sensor: sensor, gateway_id: gateway, message: a.message, created_at: Timestamps.iso(ms: a.openedAtMs) ?? "",
-                   acknowledged: a.acknowledgedAtMs != nil, acknowledged_at: a.acknowledgedAtMs.flatMap(Timestamps.iso),
-                   resolved_at: a.resolvedAtMs.flatMap(Timestamps.iso))
-    }
+    static func row(_ a: Alert) -> Row { row(AlertRecord(a)) }
 
     /// The last 500 alerts, open or not, from the database (a short-lived connection of
     /// the status thread's own).
     private func history() throws -> [Row] {
         MariaDB.threadInit()
         defer { MariaDB.threadEnd() }
-        let c = try MariaDBConnection(dsn: dsn, connectTimeout: .seconds(3), readTimeout: .seconds(10), writeTimeout: .seconds(10))
+        let c = try Connections.open(dsn, profile: .interactive)
         defer { c.close() }
-        func iso(_ s: String?) -> String? { s.flatMap { Double($0) }.flatMap { Timestamps.iso(ms: Int64($0)) } }
-        return try c.query("""
-            SELECT id, type, severity, subject, sensor_id, gateway_id, message,
-                   ROUND(UNIX_TIMESTAMP(created_at) * 1000), ROUND(UNIX_TIMESTAMP(acknowledged_at) * 1000),
-                   ROUND(UNIX_TIMESTAMP(resolved_at) * 1000)
-            FROM alerts WHERE appliance = \(try c.quoted(sampler.config.applianceId)) ORDER BY id DESC LIMIT 500
-            """).map { r in
-            Row(id: UInt64(r[0] ?? "0") ?? 0, type: r[1] ?? "", severity: r[2] ?? "", subject: r[3] ?? "",
-                sensor: r[4].flatMap { UInt16($0) }, gateway_id: r[5], message: r[6] ?? "",
-                created_at: iso(r[7]) ?? "", acknowledged: r[8] != nil, acknowledged_at: iso(r[8]), resolved_at: iso(r[9]))
-        }
+        return try AlertRepository(connection: c, appliance: sampler.config.applianceId).recent(limit: 500).map(Self.row)
+    }
+
+    static func row(_ r: AlertRecord) -> Row {
+        Row(id: r.id, type: r.type, severity: r.severity, subject: r.subject, sensor: r.sensorId, gateway_id: r.gatewayId,
+            message: r.message, created_at: Timestamps.iso(ms: r.createdAtMs) ?? "", acknowledged: r.acknowledgedAtMs != nil,
+            acknowledged_at: r.acknowledgedAtMs.flatMap(Timestamps.iso), resolved_at: r.resolvedAtMs.flatMap(Timestamps.iso))
     }
 
     private func encode(_ rows: [Row]) -> String {

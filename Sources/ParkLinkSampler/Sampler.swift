@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ParkLinkAnalytics
-import ParkLinkIngest
+import ParkLinkProtocol
 import ParkLinkStore
 import ParkLinkSystem
 
@@ -106,7 +106,7 @@ public final class Sampler: @unchecked Sendable {
     private func run() {
         MariaDB.threadInit()
         defer { MariaDB.threadEnd() }
-        let store = SamplerStore(dsn: dsn, appliance: config.applianceId)
+        let store = SamplerDatabase(dsn: dsn, appliance: config.applianceId)
         while !stopping.withLock({ $0 }) {
             let started = Clock.monotonicNanoseconds()
             config.cycleHook?()
@@ -123,7 +123,7 @@ public final class Sampler: @unchecked Sendable {
         saveForecasters(force: true)
     }
 
-    private func cycle(_ store: SamplerStore) {
+    private func cycle(_ store: SamplerDatabase) {
         let started = Clock.monotonicNanoseconds()
         let nowMs = Clock.wallMilliseconds()
         var dbError: String?
@@ -149,7 +149,7 @@ public final class Sampler: @unchecked Sendable {
         if dbError != nil || !store.isConnected { pipeline.databaseUp = pipeline.databaseUp && dbError == nil }
 
         // Health and sensor alerts.
-        var rows: [SamplerStore.SensorRow] = []
+        var rows: [SensorRecord] = []
         var conditions: [AlertCondition] = []
         var occupiedByZone: [String: Int] = [:]
         let currentBook = book.withLock { $0 } ?? AlertBook(nextId: UInt64(nowMs))
@@ -171,9 +171,9 @@ public final class Sampler: @unchecked Sendable {
                     nowMs: nowMs)
                 let zone = config.zones.zoneId(of: sensor)
                 if block.occupied[slot], let zone { occupiedByZone[zone, default: 0] += 1 }
-                rows.append(.init(key: SensorKey(gatewayId: gateway, sensor: sensor), zoneId: zone,
-                                  bay: config.zones.bay(of: sensor), occupied: block.occupied[slot], lastSeenMs: lastSeen,
-                                  health: health, voltageMean: voltageMean, powerMean: powerMean))
+                rows.append(SensorRecord(key: SensorKey(gatewayId: gateway, sensor: sensor), zoneId: zone,
+                                         bay: config.zones.bay(of: sensor), occupied: block.occupied[slot], lastSeenMs: lastSeen,
+                                         health: health, voltageMean: voltageMean, powerMean: powerMean))
             }
         }
         conditions += config.alertRules.conditions(for: pipeline, previous: previousCounters)
@@ -189,7 +189,7 @@ public final class Sampler: @unchecked Sendable {
         for t in transitions { log(t) }
 
         // Zones: occupancy now, learning, forecasts.
-        var zoneSamples: [SamplerStore.ZoneSample] = []
+        var zoneSamples: [ZoneRepository.ZoneSample] = []
         var occupancy: [String: Double] = [:]
         for zone in config.zones.zones { occupancy[zone.id] = Double(occupiedByZone[zone.id] ?? 0) }
         forecaster.observe(occupancy, at: Double(nowMs) / 1000)
@@ -203,7 +203,7 @@ public final class Sampler: @unchecked Sendable {
         }
 
         // Database: alerts first (they matter most), then sensors, history, zones.
-        var figures: [String: SamplerStore.ZoneFigures] = [:]
+        var figures: [String: ZoneRepository.ZoneFigures] = [:]
         if dbError == nil {
             do {
                 let pending = pendingTransitions.withLock { $0 }
@@ -211,10 +211,10 @@ public final class Sampler: @unchecked Sendable {
                 pendingTransitions.withLock { $0.removeFirst(pending.count) }
                 let changed = rows.filter { r in
                     guard let last = lastWritten[r.key] else { return true }
-                    return last.lastSeenMs != r.lastSeenMs || abs(last.score - r.health.total) >= 0.5
+                    return last.lastSeenMs != r.lastSeenMs || abs(last.score - r.score) >= 0.5
                 }
                 try store.upsertSensors(changed, nowMs: nowMs)
-                for r in changed { lastWritten[r.key] = (r.lastSeenMs, r.health.total) }
+                for r in changed { lastWritten[r.key] = (r.lastSeenMs, r.score) }
                 if !rows.isEmpty, nowMs - lastHistoryMs >= Int64(config.healthHistoryIntervalMs) {
                     try store.appendHealthHistory(rows, atMs: nowMs)
                     lastHistoryMs = nowMs
@@ -264,8 +264,8 @@ public final class Sampler: @unchecked Sendable {
 
     // MARK: - Status
 
-    private func publish(rows: [SamplerStore.SensorRow], zones: [SamplerStore.ZoneSample],
-                         figures: [String: SamplerStore.ZoneFigures], nowMs: Int64, tookMs: Double, runs: Int, dbError: String?) {
+    private func publish(rows: [SensorRecord], zones: [ZoneRepository.ZoneSample],
+                         figures: [String: ZoneRepository.ZoneFigures], nowMs: Int64, tookMs: Double, runs: Int, dbError: String?) {
         func num(_ d: Double?) -> JSONValue { d.map { .number(($0 * 10).rounded() / 10) } ?? .null }
         var zoneList: [JSONValue] = []
         var total = 0, occupiedTotal = 0, arrivals = 0, stays = 0, staySeconds = 0.0, revenue = 0
@@ -295,8 +295,8 @@ public final class Sampler: @unchecked Sendable {
             ]))
         }
         let unmapped = rows.filter { $0.zoneId == nil }.count
-        let least = rows.sorted { ($0.health.total, $0.key) < ($1.health.total, $1.key) }.prefix(5).map { r -> JSONValue in
-            .object(["sensor": .string(r.key.description), "score": num(r.health.total),
+        let least = rows.sorted { ($0.score, $0.key) < ($1.score, $1.key) }.prefix(5).map { r -> JSONValue in
+            .object(["sensor": .string(r.key.description), "score": num(r.score),
                      "last_seen": r.lastSeenMs.flatMap(Timestamps.iso).map(JSONValue.string) ?? .null])
         }
         let active = activeAlerts()

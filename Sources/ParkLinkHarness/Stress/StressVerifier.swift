@@ -1,3 +1,4 @@
+import ParkLinkDaemon
 import ParkLinkSimulator
 import ParkLinkStore
 
@@ -48,7 +49,7 @@ struct StressVerifier {
     }
 
     func verify(_ ledger: EmissionLedger) throws -> Result {
-        let c = try MariaDBConnection(dsn: dsn, connectTimeout: .seconds(10), readTimeout: .seconds(300))
+        let c = try Connections.open(dsn, profile: .tool)
         defer { c.close() }
         var r = Result()
         r.boots = ledger.boots.count
@@ -56,41 +57,28 @@ struct StressVerifier {
         r.gatewayTxDropped = Int(ledger.txDropped)
 
         // Per-boot row counts, for unknown boots and duplicates.
+        let history = ReadingHistory(connection: c)
         let known = Set(ledger.boots.filter { $0.gatewayId == gatewayId }.map(\.bootId))
-        for row in try c.query("""
-            SELECT boot_id, COUNT(*), COUNT(DISTINCT seq) FROM readings
-            WHERE gateway_id = '\(gatewayId)' GROUP BY boot_id
-            """) {
-            guard let boot = row[0].flatMap({ UInt32($0) }), let n = row[1].flatMap({ Int($0) }),
-                  let distinct = row[2].flatMap({ Int($0) }) else { continue }
+        for (boot, n, distinct) in try history.bootCounts(gatewayId: gatewayId) {
             r.duplicateRows += n - distinct
             if !known.contains(boot) { r.unknownBootRows += n }
         }
 
         for boot in ledger.boots {
             r.emitted += Int(boot.nextSeq) + Int(boot.txDropped)
-            let stored = try storedSeqs(c, boot: boot.bootId, nextSeq: boot.nextSeq, unexpected: &r.unexpectedRows)
+            let stored = try storedSeqs(history, boot: boot.bootId, nextSeq: boot.nextSeq, unexpected: &r.unexpectedRows)
             classify(boot, stored: stored, into: &r)
         }
         return r
     }
 
     /// A bit per seq `0..<nextSeq`; rows at or past `nextSeq` are counted as unexpected.
-    private func storedSeqs(_ c: MariaDBConnection, boot: UInt32, nextSeq: UInt32, unexpected: inout Int) throws -> [UInt64] {
+    private func storedSeqs(_ history: ReadingHistory, boot: UInt32, nextSeq: UInt32, unexpected: inout Int) throws -> [UInt64] {
         var bits = [UInt64](repeating: 0, count: (Int(nextSeq) + 63) / 64)
-        var from: UInt64 = 0
-        while true {
-            let rows = try c.query("""
-                SELECT seq FROM readings WHERE gateway_id = '\(gatewayId)' AND boot_id = \(boot) AND seq >= \(from)
-                ORDER BY seq LIMIT \(pageSize)
-                """)
-            for row in rows {
-                guard let seq = row[0].flatMap({ UInt64($0) }) else { continue }
-                if seq >= UInt64(nextSeq) { unexpected += 1 } else { bits[Int(seq >> 6)] |= 1 << (seq & 63) }
-                from = seq + 1
-            }
-            if rows.count < pageSize { return bits }
+        try history.forEachSeq(gatewayId: gatewayId, bootId: boot, pageSize: pageSize) { seq in
+            if seq >= UInt64(nextSeq) { unexpected += 1 } else { bits[Int(seq >> 6)] |= 1 << (seq & 63) }
         }
+        return bits
     }
 
     private func classify(_ boot: EmissionLedger.Boot, stored bits: [UInt64], into r: inout Result) {

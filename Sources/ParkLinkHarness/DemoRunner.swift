@@ -1,8 +1,10 @@
+import ParkLinkDaemon
 import Foundation
 import Logging
 import ParkLinkAnalytics
 import ParkLinkIngest
 import ParkLinkProtocol
+import ParkLinkSampler
 import ParkLinkSimulator
 import ParkLinkStore
 import ParkLinkSystem

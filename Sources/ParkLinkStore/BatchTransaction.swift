@@ -1,0 +1,159 @@
+import ParkLinkProtocol
+
+/// How readings go into `readings` (chosen in the configuration).
+public enum ReadingInsertMethod: String, Sendable, CaseIterable {
+    /// A prepared INSERT with MariaDB array binding (measured fastest: the default).
+    case arrayBinding = "array-binding"
+    /// Multi-row INSERT text statements.
+    case multiRow = "multi-row"
+}
+
+/// One batch of the writer, as one MariaDB transaction: the readings, the occupancy
+/// events their changes of `occupied` carry, and the link events (sessions, gaps).
+///
+/// Read top to bottom, `write` is the whole transaction. The occupancy events are derived
+/// here, where the rows are written, so that a failed batch undoes exactly what it
+/// derived and a replay derives the same events again (their key, like the readings',
+/// makes the replay harmless).
+///
+/// Created on the writer thread and used only there (a Connector/C connection belongs to
+/// one thread); `MariaDB.threadInit()`/`threadEnd()` bracket its life for that reason.
+public final class BatchTransaction {
+    /// A step of the transaction that failed, and the server's error: the writer logs the
+    /// step by name and asks the error what it means (`BatchTransaction.classify`).
+    public struct StepError: Error, CustomStringConvertible {
+        public var step: String
+        public var underlying: any Error
+        public var description: String { "\(step): \(underlying)" }
+    }
+
+    /// What a failed write means for the next attempt.
+    public enum FailureKind: Sendable, Equatable {
+        /// The connection is gone (or could not be made): reconnect with backoff.
+        case connectionLost
+        /// Deadlock, lock wait, Galera certification or quorum: write the batch again.
+        case transient
+        /// The server refuses the batch (a revoked privilege, a data error): it will keep
+        /// refusing until somebody acts.
+        case permanent
+    }
+
+    public let dsn: DSN
+    public let method: ReadingInsertMethod
+    public let maxRows: Int
+    private let sessions: SessionResolving
+    private let zoneOf: @Sendable (UInt16) -> String?
+    private var occupancy = OccupancyTracker()
+    private var seeded = false
+    private var connection: MariaDBConnection?
+    private var eventRecorder: OccupancyEventRecorder?
+    private var inserter: ReadingBatchInserter?
+    private var recorder: SessionRecorder?
+
+    /// - Parameter zoneOf: the zone of a sensor id, recorded with its occupancy events.
+    public init(dsn: DSN, method: ReadingInsertMethod, maxRows: Int, sessions: SessionResolving,
+                zoneOf: @escaping @Sendable (UInt16) -> String?) {
+        self.dsn = dsn
+        self.method = method
+        self.maxRows = maxRows
+        self.sessions = sessions
+        self.zoneOf = zoneOf
+        MariaDB.threadInit()
+    }
+
+    deinit {
+        disconnect()
+        MariaDB.threadEnd()
+    }
+
+    /// Connects (migrating the schema once per process) and prepares the statements.
+    public func connect() throws {
+        disconnect()
+        let c = try Connections.open(dsn, profile: .writer)
+        connection = c
+        switch method {
+        case .arrayBinding: inserter = ArrayBindingInserter(connection: c, maxBatchSize: maxRows)
+        case .multiRow: inserter = MultiRowInserter(connection: c)
+        }
+        recorder = SessionRecorder(connection: c)
+        eventRecorder = OccupancyEventRecorder(connection: c)
+        if !seeded {
+            // Where each bay stood when the appliance last ran, so the first reading after
+            // a restart is not taken for an arrival or a departure.
+            occupancy.seed(try SensorRepository(connection: c).lastKnownOccupancy())
+            seeded = true
+        }
+    }
+
+    /// Writes and commits one batch; returns how many readings were new (the rest were
+    /// replays). On any error nothing is committed, the derived occupancy state is put
+    /// back, and the error names the step that failed.
+    public func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int {
+        guard let c = connection, let inserter, let recorder, let eventRecorder else {
+            throw StepError(step: "connect", underlying: MariaDBError.notConnected)
+        }
+        let (occupancyEvents, undo) = occupancy.apply(rows, sessions: sessions, zoneOf: zoneOf)
+        var step = "begin"
+        do {
+            try c.begin()
+            var inserted = 0
+            if rows.count > 0 {
+                step = "insert readings"
+                try inserter.insert(rows, sessions: sessions)
+                inserted = inserter.lastInsertedCount
+            }
+            step = "insert occupancy_events"
+            try eventRecorder.record(occupancyEvents)
+            for e in events {
+                switch e {
+                case .session(let key, let hello?, let at):
+                    precondition(key.gatewayId == hello.gatewayId && key.bootId == hello.bootId)
+                    step = "record gateway_sessions"
+                    try recorder.recordSession(hello: hello, seenAtMs: at)
+                case .session(let key, nil, let at):
+                    step = "record gateway_sessions"
+                    try recorder.recordSession(synthetic: key, firstSeenAtMs: at)
+                case .gap(let key, let first, let count, let at):
+                    step = "record link_gaps"
+                    try recorder.recordGap(session: key, firstMissingSeq: first, missingCount: count, detectedAtMs: at)
+                }
+            }
+            step = "commit"
+            try c.commit()
+            return inserted
+        } catch {
+            // An unknown commit outcome is treated as not committed: the batch is written
+            // again, and the same events with it (their key makes the replay harmless).
+            occupancy.revert(undo)
+            try? c.rollback()
+            throw StepError(step: step, underlying: error)
+        }
+    }
+
+    public func disconnect() {
+        inserter = nil
+        recorder = nil
+        eventRecorder = nil
+        connection?.close()
+        connection = nil
+    }
+
+    /// What an error from `connect` or `write` means for the next attempt.
+    public static func classify(_ error: any Error) -> FailureKind {
+        let underlying = (error as? StepError)?.underlying ?? error
+        guard let e = underlying as? MariaDBError else {
+            // A row the store refused before sending (an invalid gateway id) will be refused
+            // again; anything else unknown is treated as a lost connection.
+            return underlying is StoreError ? .permanent : .connectionLost
+        }
+        if e.isConnectionLost { return .connectionLost }
+        if e.isRetryable { return .transient }
+        return .permanent
+    }
+}
+
+extension MariaDBError {
+    static var notConnected: MariaDBError {
+        MariaDBError(code: .serverGone, message: "not connected", operation: .connect)
+    }
+}

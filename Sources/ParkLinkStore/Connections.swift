@@ -1,0 +1,77 @@
+import ParkLinkSystem
+
+/// The one place the appliance opens database connections.
+///
+/// Each user of the database gets a named profile, so their timeouts are chosen once and
+/// side by side: the writer must notice a dead server quickly but let a big batch commit;
+/// the sampler may wait for its slower queries; a technician's command must answer or
+/// fail within seconds. The schema is migrated by the first connection of each database
+/// in the process, never again (migrations take a server-wide lock: once is enough).
+public enum Connections {
+    public struct Profile: Sendable, Equatable {
+        public var name: String
+        public var connectTimeout: Duration
+        public var readTimeout: Duration
+        public var writeTimeout: Duration
+        /// Run the schema migrations on the first connection of the process to this database.
+        public var migrates: Bool
+
+        public init(name: String, connectTimeout: Duration, readTimeout: Duration, writeTimeout: Duration, migrates: Bool) {
+            self.name = name
+            self.connectTimeout = connectTimeout
+            self.readTimeout = readTimeout
+            self.writeTimeout = writeTimeout
+            self.migrates = migrates
+        }
+
+        /// The writer: a 5,000-row batch commits in well under 30 s even on a slow disk.
+        public static let writer = Profile(name: "writer", connectTimeout: .seconds(5), readTimeout: .seconds(30),
+                                           writeTimeout: .seconds(30), migrates: true)
+        /// The sampler's own connection: its window queries over a day of events may be slow.
+        public static let sampler = Profile(name: "sampler", connectTimeout: .seconds(3), readTimeout: .seconds(60),
+                                            writeTimeout: .seconds(60), migrates: true)
+        /// A command a person waits for (status fallback, alert history, resume points).
+        public static let interactive = Profile(name: "interactive", connectTimeout: .seconds(3), readTimeout: .seconds(10),
+                                                writeTimeout: .seconds(10), migrates: true)
+        /// Tools that read a whole run back (the stress verifier) or hold a lock on purpose.
+        public static let tool = Profile(name: "tool", connectTimeout: .seconds(10), readTimeout: .seconds(300),
+                                         writeTimeout: .seconds(60), migrates: false)
+    }
+
+    /// Opens a connection with the profile's timeouts; migrates the schema first if this
+    /// process has not yet done so for this database.
+    public static func open(_ dsn: DSN, profile: Profile) throws -> MariaDBConnection {
+        let c = try MariaDBConnection(dsn: dsn, connectTimeout: profile.connectTimeout,
+                                      readTimeout: profile.readTimeout, writeTimeout: profile.writeTimeout)
+        if profile.migrates {
+            do {
+                try migrateOnce(c)
+            } catch {
+                c.close()
+                throw error
+            }
+        }
+        return c
+    }
+
+    /// Databases (host, port, socket, name) already migrated by this process.
+    private static let migrated = Locked<Set<String>>([])
+
+    static func migrateOnce(_ c: MariaDBConnection) throws {
+        let key = c.dsn.databaseIdentity
+        if migrated.withLock({ $0.contains(key) }) { return }
+        _ = try Schema.migrate(c)
+        migrated.withLock { _ = $0.insert(key) }
+    }
+}
+
+extension DSN {
+    /// Which database a DSN names, without user or password: two DSNs with the same identity
+    /// share one schema.
+    var databaseIdentity: String {
+        switch transport {
+        case .tcp(let host, let port): "tcp:\(host):\(port)/\(database ?? "")"
+        case .unixSocket(let path): "unix:\(path)/\(database ?? "")"
+        }
+    }
+}
