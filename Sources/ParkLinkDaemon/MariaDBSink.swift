@@ -27,6 +27,13 @@ final class MariaDBSink: BatchSink {
         case .permanent: .permanent
         }
     }
+
+    func signature(of error: any Error) -> String {
+        let step = (error as? BatchTransaction.StepError)?.step ?? ""
+        let underlying = (error as? BatchTransaction.StepError)?.underlying ?? error
+        if let e = underlying as? MariaDBError { return "\(step) \(e.code)" }
+        return "\(step) \(underlying)"
+    }
 }
 
 extension Pipeline {

@@ -138,7 +138,8 @@ public final class Pipeline: @unchecked Sendable {
             framesLost: UInt64(linkCounters.missingReadings.value),
             ringCount: ring.fill, ringCapacity: ring.capacity, spoolPending: 0,
             databaseUp: storeCounters.connected.load(ordering: .relaxed)
-                || (storeCounters.connects.value == 0 && storeCounters.retries.value == 0))
+                || (storeCounters.connects.value == 0 && storeCounters.retries.value == 0),
+            writeRejected: storeCounters.writeRejected)
     }
 
     public func snapshot() -> StatusSnapshot {

@@ -15,6 +15,13 @@ public protocol BatchSink: AnyObject {
     func disconnect()
     /// What an error of `connect` or `write` means for the next attempt.
     func classify(_ error: any Error) -> WriteFailure
+    /// Two errors with the same signature are the same refusal (the same step and server
+    /// code, whatever the message's details): a permanent error is logged once per signature.
+    func signature(of error: any Error) -> String
+}
+
+extension BatchSink {
+    public func signature(of error: any Error) -> String { "\(error)" }
 }
 
 /// The writer's three ways of going on after a failed batch.
@@ -59,6 +66,8 @@ public final class ReadingWriter: @unchecked Sendable {
     private let stopAskedAtMs = Locked<Int64?>(nil)
     private let _abandoned = Locked(0)
     private var thread: NamedThread?
+    /// Writer-thread state: the permanent error last logged, so it is logged once.
+    private var rejectedSignature: String?
 
     /// - Parameters:
     ///   - makeSink: called on the writer thread, which owns the store and its
@@ -175,6 +184,7 @@ public final class ReadingWriter: @unchecked Sendable {
                 if counters.lastError != nil { counters.setLastError(nil) }
                 if let rejected = counters.writeRejected {
                     counters.setWriteRejected(nil)
+                    rejectedSignature = nil
                     logger.notice("database accepts the readings again", metadata: [
                         "store.previous_error": "\(rejected)", "batch.rows": "\(rows.count)",
                     ])
@@ -202,12 +212,14 @@ public final class ReadingWriter: @unchecked Sendable {
                     wait = min(backoff, config.maxBackoffMs)
                     backoff = min(backoff * 2, config.maxBackoffMs)
                 case .permanent:
-                    if counters.writeRejected != text {
+                    let signature = sink.signature(of: error)
+                    if rejectedSignature != signature {
+                        rejectedSignature = signature
                         logger.critical("the database refuses the batch; keeping it and retrying every \(config.permanentRetryMs / 1_000) s until the cause is fixed", metadata: [
                             "batch.rows": "\(rows.count)", "store.error": "\(text)",
                         ])
-                        counters.setWriteRejected(text)
                     }
+                    counters.setWriteRejected(text)
                     // A fresh connection next time: a privilege given back may apply only
                     // to new sessions.
                     counters.connected.store(false, ordering: .relaxed)

@@ -45,7 +45,8 @@ func eventually(timeoutSeconds: Double, _ condition: () throws -> Bool) rethrows
 }
 
 /// A pipeline in this process, on a fresh state directory, writing to `dsn`.
-func makePipeline(device: String, framing: FrameEncoding, dsn: DSN, configure: (inout ApplianceConfig) -> Void = { _ in }) throws -> Pipeline {
+func makePipeline(device: String, framing: FrameEncoding, dsn: DSN, logger custom: Logger? = nil,
+                  configure: (inout ApplianceConfig) -> Void = { _ in }) throws -> Pipeline {
     MariaDB.initializeLibrary()
     var c = ApplianceConfig()
     c.device = device
@@ -53,9 +54,47 @@ func makePipeline(device: String, framing: FrameEncoding, dsn: DSN, configure: (
     c.batchLingerMs = 5
     configure(&c)
     let state = StateDirectory(path: Repository.temporaryDirectory("ple2e"))
-    var logger = Logger(label: "e2e")
-    logger.logLevel = .warning
+    var logger = custom ?? Logger(label: "e2e")
+    if custom == nil { logger.logLevel = .warning }
     return try Pipeline.overMariaDB(
         options: .init(config: c, device: device, state: state, databaseLabel: dsn.description),
         dsn: dsn, logger: logger)
+}
+
+/// Keeps every log record, so a test can say what the operator would read.
+final class CapturedLog: @unchecked Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+        /// The line as a log file would show it.
+        var line: String { "\(level) \(metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) \(message)" }
+    }
+
+    private let records = Locked<[Record]>([])
+
+    var all: [Record] { records.withLock { $0 } }
+
+    func logger(label: String = "captured") -> Logger {
+        var logger = Logger(label: label) { _ in Handler(log: self) }
+        logger.logLevel = .info
+        return logger
+    }
+
+    fileprivate func append(_ r: Record) { records.withLock { $0.append(r) } }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            var all = metadata
+            all.merge(event.metadata ?? [:]) { $1 }
+            log.append(Record(level: event.level, message: "\(event.message)", metadata: all.mapValues { "\($0)" }))
+        }
+    }
 }
