@@ -98,6 +98,15 @@ public struct ApplianceConfig: Sendable {
                dsn[scheme.upperBound..<at].contains(":") {
                 throw doc.error("database", "dsn", "the DSN holds a password; config files are readable by too many", fix: "remove the password from the DSN and set PARKLINK_DB_PASSWORD instead")
             }
+            if let dsn = c.dsn {
+                // Parsed now, so a malformed DSN is reported like any other configuration
+                // mistake (file, line, fix) instead of when the writer first connects.
+                do {
+                    _ = try DSN.parse(dsn, environment: [:])
+                } catch {
+                    throw doc.error("database", "dsn", "\(error)", fix: "dsn = \"mysql://user@host:3306/parklink\" or \"mysql://user@localhost/parklink?socket=/run/mysqld/mysqld.sock\"")
+                }
+            }
             try s.rejectUnknownKeys()
         }
         if var s = try table("pipeline") {

@@ -109,6 +109,15 @@ struct ConfigTests {
         #expect(e.fix.contains("PARKLINK_DB_PASSWORD"))
     }
 
+    @Test("a malformed DSN is a configuration error at load time, with its line and the fix",
+          arguments: ["postgres://u@h/db", "mysql://u@h:99999/db", "mysql://u@h", "not a url"])
+    func malformedDSN(dsn: String) throws {
+        let e = try #require(error("# the database\n[database]\ndsn = \"\(dsn)\"\n"))
+        #expect(e.line == 3)
+        #expect(e.message.contains("DSN"))
+        #expect(e.fix.contains("mysql://"))
+    }
+
     @Test("zones: a sensor in two zones, a bad sensor list and an unknown section are errors")
     func zoneMistakes() throws {
         let twice = try #require(error("[[zone]]\nid = \"A\"\nsensors = \"1-5\"\n[[zone]]\nid = \"B\"\nsensors = \"5-9\"\n"))
