@@ -1,0 +1,348 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ParkLinkProtocol
+import ParkLinkSystem
+import Synchronization
+
+/// Readings the ring could not hold, on disk in the state directory, until the database
+/// takes them.
+///
+/// Append-only segment files (`seg-NNNNNNNNNNNNNNNNNNNN.spool`), every record checksummed
+/// (`SpoolRecord`). The reader appends with a plain `write()` into the page cache and
+/// never waits for the disk: `sync()`, called on an interval by a thread of its own, makes
+/// the data durable. The writer drains the oldest records first and deletes a segment
+/// only once its last record is committed, so a crash replays at most what was being
+/// written (the key makes the replay harmless). At start, a torn or corrupt tail (a crash
+/// mid-write, a power loss) is cut at the last good record and counted.
+///
+/// At the size cap nothing more is kept: the readings that could not be written are
+/// counted (`droppedFull`), never dropped silently.
+public final class Spool: @unchecked Sendable {
+    // @unchecked: segment bookkeeping is under `lock`; the drain cursor and its descriptor
+    // belong to the writer thread; counters are atomics.
+    public struct Config: Sendable {
+        public var directory: String
+        /// The most the spool may hold on disk (default 2 GiB).
+        public var maxBytes: Int64 = 2 << 30
+        /// A segment is closed and a new one begun past this size.
+        public var segmentBytes: Int64 = 64 << 20
+        /// How often appended data is made durable.
+        public var syncIntervalMs = 250
+        public init(directory: String) { self.directory = directory }
+    }
+
+    /// What the start-up scan found.
+    public struct Recovery: Sendable, Equatable {
+        public var segments = 0
+        public var readings = 0
+        /// Bytes cut from the end of segments: records torn by a crash or corrupt.
+        public var tornBytes: Int64 = 0
+        public var tornSegments = 0
+    }
+
+    /// Where the writer has read to: a segment and a byte offset in it.
+    public struct Cursor: Sendable, Equatable {
+        public var segment: UInt64
+        public var offset: Int64
+    }
+
+    private struct Segment {
+        var number: UInt64
+        var path: String
+        var size: Int64
+        var readings: Int
+    }
+
+    public let config: Config
+    public let recovery: Recovery
+    private let lock = ConditionLock()
+    private var segments: [Segment] = []
+    private var appendFD: FileDescriptor?
+    /// Rotated segments whose data the next `sync()` makes durable before closing them.
+    private var rotated: [FileDescriptor] = []
+    private var dirty = false
+    private var buffer: [UInt8] = []
+    private var totalBytes: Int64 = 0
+    private var pendingReadings = 0
+    private var oldestAtMs: Int64?
+    private var readCursor: Cursor
+    private var readFD: (number: UInt64, fd: FileDescriptor)?
+
+    private let _appended = Atomic<Int>(0)
+    private let _drained = Atomic<Int>(0)
+    private let _droppedFull = Atomic<Int>(0)
+    private let _droppedError = Atomic<Int>(0)
+    private let _syncs = Atomic<Int>(0)
+    private let lastError = Locked<String?>(nil)
+
+    /// Opens (creating) the spool directory, scans what an earlier run left, and cuts
+    /// torn tails.
+    public init(config: Config) throws {
+        self.config = config
+        try FileSystem.makeDirectory(config.directory)
+        var found: [(UInt64, String)] = []
+        for name in try FileSystem.list(config.directory) where name.hasPrefix("seg-") && name.hasSuffix(".spool") {
+            if let n = UInt64(name.dropFirst(4).dropLast(6)) { found.append((n, config.directory + "/" + name)) }
+        }
+        var recovery = Recovery()
+        var oldest: Int64?
+        for (number, path) in found.sorted(by: { $0.0 < $1.0 }) {
+            let fd = try FileDescriptor.open(path, flags: O_RDWR)
+            let size = try fd.size()
+            let scan = try Self.scan(fd, size: size)
+            if scan.goodBytes < size {
+                try fd.truncate(to: scan.goodBytes)
+                try fd.syncData()
+                recovery.tornBytes += size - scan.goodBytes
+                recovery.tornSegments += 1
+            }
+            fd.close()
+            if scan.readings == 0 {
+                try? FileSystem.remove(path)
+                continue
+            }
+            if oldest == nil { oldest = scan.firstAtMs }
+            segments.append(Segment(number: number, path: path, size: scan.goodBytes, readings: scan.readings))
+            recovery.segments += 1
+            recovery.readings += scan.readings
+            totalBytes += scan.goodBytes
+        }
+        pendingReadings = recovery.readings
+        oldestAtMs = oldest
+        self.recovery = recovery
+        readCursor = Cursor(segment: segments.first?.number ?? 0, offset: 0)
+    }
+
+    deinit {
+        appendFD.map { try? $0.syncData() }
+        for fd in rotated { try? fd.syncData() }
+    }
+
+    // MARK: - Figures
+
+    public var pending: Int { lock.withLock { pendingReadings } }
+    public var bytes: Int64 { lock.withLock { totalBytes } }
+    public var isEmpty: Bool { pending == 0 }
+    /// When the oldest reading still in the spool arrived (nil: empty).
+    public var oldestReceivedAtMs: Int64? { lock.withLock { pendingReadings > 0 ? oldestAtMs : nil } }
+    public var appended: Int { _appended.load(ordering: .relaxed) }
+    public var drained: Int { _drained.load(ordering: .relaxed) }
+    /// Readings refused because the spool was at its cap (or the disk was full).
+    public var droppedFull: Int { _droppedFull.load(ordering: .relaxed) }
+    /// Readings that could not be written for another I/O error.
+    public var droppedError: Int { _droppedError.load(ordering: .relaxed) }
+    public var syncs: Int { _syncs.load(ordering: .relaxed) }
+    public var error: String? { lastError.withLock { $0 } }
+
+    // MARK: - Appending (the reader; the writer at shutdown)
+
+    /// Appends `rows`, in order. Returns how many were kept; the rest are counted as
+    /// dropped (cap reached or I/O error). Never waits for the disk.
+    @discardableResult
+    public func append(_ rows: UnsafeBufferPointer<StampedReading>, sessions: SessionResolving) -> Int {
+        guard !rows.isEmpty else { return 0 }
+        lock.lock()
+        defer { lock.unlock() }
+        var kept = 0
+        var i = 0
+        while i < rows.count {
+            let session = rows[i].session
+            var j = i
+            while j < rows.count && rows[j].session == session && j - i < SpoolRecord.maxReadingsPerRecord { j += 1 }
+            let run = UnsafeBufferPointer(rebasing: rows[i..<j])
+            buffer.removeAll(keepingCapacity: true)
+            SpoolRecord.encode(run, key: sessions.key(for: session), into: &buffer)
+            if writeLocked(buffer, readings: run.count, firstAtMs: run[0].receivedAtMs) { kept += run.count }
+            i = j
+        }
+        _appended.add(kept, ordering: .relaxed)
+        return kept
+    }
+
+    /// Writes one encoded record to the active segment. Caller holds `lock`.
+    private func writeLocked(_ record: [UInt8], readings: Int, firstAtMs: Int64) -> Bool {
+        if totalBytes + Int64(record.count) > config.maxBytes {
+            _droppedFull.add(readings, ordering: .relaxed)
+            return false
+        }
+        do {
+            if appendFD == nil || segments.last.map({ $0.size >= config.segmentBytes }) == true {
+                try rotateLocked()
+            }
+            guard let fd = appendFD else { return false }
+            try record.withUnsafeBytes { try fd.writeAll($0) }
+        } catch {
+            // A partial write would tear the segment: cut it back to the last record.
+            if let fd = appendFD, let last = segments.last { try? fd.truncate(to: last.size) }
+            let full = (error as? SystemError).map { $0.errno == ENOSPC || $0.errno == EDQUOT } ?? false
+            if full { _droppedFull.add(readings, ordering: .relaxed) } else { _droppedError.add(readings, ordering: .relaxed) }
+            lastError.withLock { $0 = "\(error)" }
+            return false
+        }
+        segments[segments.count - 1].size += Int64(record.count)
+        segments[segments.count - 1].readings += readings
+        totalBytes += Int64(record.count)
+        if pendingReadings == 0 { oldestAtMs = firstAtMs }
+        pendingReadings += readings
+        dirty = true
+        return true
+    }
+
+    private func rotateLocked() throws {
+        if let fd = appendFD { rotated.append(fd) }
+        appendFD = nil
+        let number = (segments.last?.number ?? readCursor.segment) + 1
+        let path = config.directory + "/" + Self.name(number)
+        appendFD = try FileDescriptor.open(path, flags: O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, mode: 0o640)
+        segments.append(Segment(number: number, path: path, size: 0, readings: 0))
+        if segments.count == 1 { readCursor = Cursor(segment: number, offset: 0) }
+    }
+
+    /// Makes what was appended durable (`fdatasync`), outside the lock so the reader is
+    /// never held up by the disk. Called every `syncIntervalMs` by the spool's sync thread,
+    /// and at shutdown.
+    public func sync() {
+        let (fd, old) = lock.withLock { () -> (FileDescriptor?, [FileDescriptor]) in
+            let wasDirty = dirty
+            dirty = false
+            defer { rotated.removeAll() }
+            return (wasDirty ? appendFD : nil, rotated)
+        }
+        for r in old {
+            try? r.syncData()
+            r.close()
+        }
+        if let fd {
+            do {
+                try fd.syncData()
+                _syncs.add(1, ordering: .relaxed)
+            } catch {
+                lastError.withLock { $0 = "\(error)" }
+            }
+        }
+        if !old.isEmpty || fd != nil { FileSystem.syncDirectory(config.directory) }
+    }
+
+    // MARK: - Draining (the writer thread)
+
+    /// Reads whole records, oldest first, into `batch` (at most `max` readings; at least one
+    /// record when `max` ≥ `SpoolRecord.maxReadingsPerRecord`). Returns how many readings
+    /// and the cursor to pass to `commit` once they are committed. Nothing is forgotten
+    /// until then: after a failure the same readings are read again.
+    public func read(into batch: UnsafeMutablePointer<StampedReading>, max: Int, sessions: SessionTable) -> (count: Int, end: Cursor) {
+        var cursor = readCursor
+        var count = 0
+        let snapshot = lock.withLock { segments.map { ($0.number, $0.path, $0.size) } }
+        var header = [UInt8](repeating: 0, count: SpoolRecord.headerSize)
+        var payload = [UInt8](repeating: 0, count: SpoolRecord.maxPayload)
+        for (number, path, size) in snapshot where number >= cursor.segment {
+            if number > cursor.segment { cursor = Cursor(segment: number, offset: 0) }
+            guard let fd = readDescriptor(number: number, path: path) else { break }
+            while cursor.offset + Int64(SpoolRecord.headerSize) <= size {
+                let ok = header.withUnsafeMutableBytes { h -> Int? in
+                    guard (try? fd.read(into: h, at: cursor.offset)) == SpoolRecord.headerSize else { return nil }
+                    return SpoolRecord.payloadLength(header: UnsafeRawBufferPointer(h))
+                }
+                guard let length = ok else { return (count, cursor) }
+                let decoded = payload.withUnsafeMutableBytes { p -> Int? in
+                    let slice = UnsafeMutableRawBufferPointer(rebasing: p[0..<length])
+                    guard (try? fd.read(into: slice, at: cursor.offset + Int64(SpoolRecord.headerSize))) == length,
+                          header.withUnsafeBytes({ SpoolRecord.checksumMatches(header: $0, payload: UnsafeRawBufferPointer(slice)) })
+                    else { return nil }
+                    let p = UnsafeRawBufferPointer(slice)
+                    // Count first: a record that does not fit this batch waits for the next.
+                    let gw = Int(p[0])
+                    let n = Int(SpoolRecord.get32(p, 1 + gw + 4))
+                    guard count + n <= max else { return 0 }
+                    var k = count
+                    let result = SpoolRecord.decode(payload: p) { key, reading, at in
+                        (batch + k).initialize(to: StampedReading(session: sessions.index(for: key), receivedAtMs: at, reading: reading))
+                        k += 1
+                    }
+                    if result == nil { (batch + count).deinitialize(count: k - count) }
+                    return result
+                }
+                guard let n = decoded else { return (count, cursor) }
+                if n == 0 { return (count, cursor) }
+                count += n
+                cursor.offset += Int64(SpoolRecord.headerSize + length)
+            }
+            if count >= max { break }
+        }
+        return (count, cursor)
+    }
+
+    /// Forgets the `count` readings read up to `end`, now committed: deletes every segment
+    /// wholly before the cursor (the active one stays, to be appended to).
+    public func commit(through end: Cursor, count: Int, lastReceivedAtMs: Int64?) {
+        readCursor = end
+        var doomed: [String] = []
+        lock.withLock {
+            pendingReadings -= count
+            if pendingReadings > 0, let t = lastReceivedAtMs { oldestAtMs = t }
+            while let first = segments.first,
+                  first.number < end.segment || (first.number == end.segment && end.offset >= first.size && segments.count > 1) {
+                doomed.append(first.path)
+                totalBytes -= first.size
+                segments.removeFirst()
+            }
+            if let first = segments.first, end.segment < first.number { readCursor = Cursor(segment: first.number, offset: 0) }
+        }
+        _drained.add(count, ordering: .relaxed)
+        for path in doomed {
+            if readFD.map({ config.directory + "/" + Self.name($0.number) == path }) == true {
+                readFD?.fd.close()
+                readFD = nil
+            }
+            try? FileSystem.remove(path)
+        }
+    }
+
+    private func readDescriptor(number: UInt64, path: String) -> FileDescriptor? {
+        if let r = readFD, r.number == number { return r.fd }
+        readFD?.fd.close()
+        readFD = nil
+        guard let fd = try? FileDescriptor.open(path, flags: O_RDONLY) else { return nil }
+        readFD = (number, fd)
+        return fd
+    }
+
+    // MARK: - Helpers
+
+    static func name(_ number: UInt64) -> String {
+        let digits = String(number)
+        return "seg-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".spool"
+    }
+
+    /// The good part of a segment: whole records with matching checksums, from the start.
+    private static func scan(_ fd: FileDescriptor, size: Int64) throws -> (goodBytes: Int64, readings: Int, firstAtMs: Int64?) {
+        var offset: Int64 = 0, readings = 0
+        var first: Int64?
+        var header = [UInt8](repeating: 0, count: SpoolRecord.headerSize)
+        var payload = [UInt8](repeating: 0, count: SpoolRecord.maxPayload)
+        while offset + Int64(SpoolRecord.headerSize) <= size {
+            let length = try header.withUnsafeMutableBytes { h throws -> Int? in
+                guard try fd.read(into: h, at: offset) == SpoolRecord.headerSize else { return nil }
+                return SpoolRecord.payloadLength(header: UnsafeRawBufferPointer(h))
+            }
+            guard let length, offset + Int64(SpoolRecord.headerSize + length) <= size else { break }
+            let n = try payload.withUnsafeMutableBytes { p throws -> Int? in
+                let slice = UnsafeMutableRawBufferPointer(rebasing: p[0..<length])
+                guard try fd.read(into: slice, at: offset + Int64(SpoolRecord.headerSize)) == length,
+                      header.withUnsafeBytes({ SpoolRecord.checksumMatches(header: $0, payload: UnsafeRawBufferPointer(slice)) })
+                else { return nil }
+                var firstAt: Int64?
+                let n = SpoolRecord.decode(payload: UnsafeRawBufferPointer(slice)) { _, _, at in
+                    if firstAt == nil { firstAt = at }
+                }
+                if first == nil { first = firstAt }
+                return n
+            }
+            guard let n else { break }
+            readings += n
+            offset += Int64(SpoolRecord.headerSize + length)
+        }
+        return (offset, readings, first)
+    }
+}

@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The file calls the spool needs: positioned reads, truncation, durability, sizes, and
+/// directory listing. Thin wrappers: errno becomes `SystemError`.
+extension FileDescriptor {
+    /// Reads up to `buffer.count` bytes at `offset` without moving the file position.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
+        try syscall("pread(\(label))") { Glibc.pread(raw, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    /// Cuts the file to `size` bytes. The corresponding C function is `ftruncate`.
+    public func truncate(to size: Int64) throws(SystemError) {
+        try syscall("ftruncate(\(label))") { Glibc.ftruncate(raw, off_t(size)) }
+    }
+
+    /// Makes the file's data durable. The corresponding C function is `fdatasync`.
+    public func syncData() throws(SystemError) {
+        try syscall("fdatasync(\(label))") { Glibc.fdatasync(raw) }
+    }
+
+    /// The file's size in bytes. The corresponding C function is `fstat`.
+    public func size() throws(SystemError) -> Int64 {
+        var st = stat()
+        try syscall("fstat(\(label))") { Glibc.fstat(raw, &st) }
+        return Int64(st.st_size)
+    }
+}
+
+public enum FileSystem {
+    /// The names in `directory` (no "." or ".."). The corresponding C functions are
+    /// `opendir`/`readdir`.
+    public static func list(_ directory: String) throws(SystemError) -> [String] {
+        guard let dir = opendir(directory) else { throw SystemError(call: "opendir(\(directory))", errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Creates `path` (and its parents) with `mode` if missing.
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+                throw SystemError(call: "mkdir(\(prefix))", errno: errno)
+            }
+        }
+    }
+
+    public static func remove(_ path: String) throws(SystemError) {
+        try syscall("unlink(\(path))") { unlink(path) }
+    }
+
+    /// Makes a directory's entries (a new or removed file) durable.
+    public static func syncDirectory(_ path: String) {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        Glibc.close(fd)
+    }
+}
