@@ -27,6 +27,13 @@ public struct ApplianceConfig: Sendable {
     public var insertMethod: InsertMethod = .arrayBinding
     /// How long `run` keeps retrying the last batches on SIGTERM when the database is down.
     public var shutdownGraceSeconds = 30
+    // [spool]
+    /// Readings the ring cannot hold go to the spool in the state directory.
+    public var spoolEnabled = true
+    public var spoolMaxMegabytes = 2_048
+    public var spoolSyncIntervalMs = 250
+    /// The reader spools once the ring is this full (or the writer stops committing).
+    public var spoolHighWaterPercent = 50
     // [state]
     public var stateDirectory: String?
     // [sampler]
@@ -120,6 +127,13 @@ public struct ApplianceConfig: Sendable {
                 }
                 c.insertMethod = e
             }
+            try s.rejectUnknownKeys()
+        }
+        if var s = try table("spool") {
+            if let v = try s.bool("enabled", fix: "enabled = true") { c.spoolEnabled = v }
+            if let v = try s.int("max_megabytes", range: 1...1_048_576, fix: "max_megabytes = 2048 (2 GiB)") { c.spoolMaxMegabytes = v }
+            if let v = try s.int("sync_interval_ms", range: 10...60_000, fix: "sync_interval_ms = 250") { c.spoolSyncIntervalMs = v }
+            if let v = try s.int("high_water_percent", range: 1...100, fix: "high_water_percent = 50") { c.spoolHighWaterPercent = v }
             try s.rejectUnknownKeys()
         }
         if var s = try table("state") {

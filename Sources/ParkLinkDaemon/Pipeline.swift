@@ -41,6 +41,9 @@ public final class Pipeline: @unchecked Sendable {
     public let sensorStates = SensorStateTable()
     public let reader: SerialReader
     public let writer: ReadingWriter
+    /// Readings the ring cannot hold while the database is away (nil: disabled).
+    public let spool: Spool?
+    private let spoolSyncer: SpoolSyncer?
     private let logger: Logger
     private let startedAtMs = Clock.wallMilliseconds()
     private var status: StatusServer?
@@ -55,21 +58,45 @@ public final class Pipeline: @unchecked Sendable {
         self.logger = logger
         let c = options.config
         ring = RingBuffer(capacity: c.ringCapacity)
+        var resume = options.resume
+        if c.spoolEnabled {
+            var sc = Spool.Config(directory: options.state.path + "/spool")
+            sc.maxBytes = Int64(c.spoolMaxMegabytes) << 20
+            sc.syncIntervalMs = c.spoolSyncIntervalMs
+            let spool = try Spool(config: sc)
+            let r = spool.recovery
+            if r.readings > 0 || r.tornBytes > 0 {
+                logger.notice("spool from an earlier run: writing it first", metadata: [
+                    "spool.readings": "\(r.readings)", "spool.segments": "\(r.segments)",
+                    "spool.torn_bytes": "\(r.tornBytes)", "spool.dir": "\(sc.directory)",
+                ])
+            }
+            // The spooled readings are not in the database yet: resume after them, or they
+            // would look like a link gap.
+            resume.merge(r.resume) { max($0, $1) }
+            self.spool = spool
+            spoolSyncer = try SpoolSyncer(spool: spool)
+        } else {
+            spool = nil
+            spoolSyncer = nil
+        }
         var rc = SerialReader.Config(device: options.device)
         rc.baud = c.baud
         rc.encoding = c.framing
         rc.tracker.helloTimeoutMs = Int64(c.helloTimeoutMs)
         rc.tracker.fallbackGatewayId = c.fallbackGatewayId
-        rc.resume = options.resume
+        rc.resume = resume
         rc.raisePriority = c.readerRealtime
+        rc.spoolHighWater = max(1, c.ringCapacity * c.spoolHighWaterPercent / 100)
         reader = try SerialReader(config: rc, ring: ring, events: events, sessions: sessions,
-                                  counters: linkCounters, logger: logger)
+                                  counters: linkCounters, logger: logger, spool: spool)
         var wc = ReadingWriter.Config()
         wc.maxRows = c.batchMaxRows
         wc.lingerMs = c.batchLingerMs
         wc.shutdownGraceMs = c.shutdownGraceSeconds * 1_000
         writer = ReadingWriter(config: wc, ring: ring, events: events, counters: storeCounters,
                                logger: logger, makeSink: { [sessions] in makeSink(sessions) },
+                               sessions: sessions, spool: spool,
                                afterCommit: { [sensorStates, sessions] rows in sensorStates.record(rows, sessions: sessions) })
     }
 
@@ -80,6 +107,7 @@ public final class Pipeline: @unchecked Sendable {
         }
         status = server
         server.start()
+        spoolSyncer?.start()
         writer.start()
         reader.start()
         sampler?.start()
@@ -96,6 +124,7 @@ public final class Pipeline: @unchecked Sendable {
         writer.beginStop()
         reader.stop()
         writer.finish()
+        spoolSyncer?.stop()
         sampler?.stop()
         status?.stop()
         status = nil
@@ -103,6 +132,7 @@ public final class Pipeline: @unchecked Sendable {
         logger.info("pipeline stopped", metadata: [
             "link.readings": "\(s.link.readings)", "store.rows_committed": "\(s.store.rows_committed)",
             "store.rows_duplicate": "\(s.store.rows_duplicate)", "store.abandoned": "\(writer.abandoned)",
+            "spool.readings": "\(spool?.pending ?? 0)", "spool.kept_at_shutdown": "\(writer.spooledAtShutdown)",
         ])
         return writer.abandoned
     }
@@ -131,15 +161,18 @@ public final class Pipeline: @unchecked Sendable {
 
     /// What the alert rules need from the pipeline's counters (atomics: no lock).
     public func alertCounters() -> PipelineCounters {
-        PipelineCounters(
+        let batchStarted = storeCounters.batchStartedAtMs.load(ordering: .relaxed)
+        return PipelineCounters(
             // Not yet tried is not down: no alert in the first moments after start.
             linkUp: linkCounters.connected.load(ordering: .relaxed)
                 || (linkCounters.opens.value == 0 && linkCounters.openFailures.value == 0),
             framesLost: UInt64(linkCounters.missingReadings.value),
-            ringCount: ring.fill, ringCapacity: ring.capacity, spoolPending: 0,
-            databaseUp: storeCounters.connected.load(ordering: .relaxed)
-                || (storeCounters.connects.value == 0 && storeCounters.retries.value == 0),
-            writeRejected: storeCounters.writeRejected)
+            ringCount: ring.fill, ringCapacity: ring.capacity, spoolPending: spool?.pending ?? 0,
+            // Down: a batch in hand and nothing committed for 10 s, whatever the reason
+            // (unreachable, refusing, stalled by a lock).
+            databaseUp: batchStarted == 0 || Clock.wallMilliseconds() - batchStarted < 10_000,
+            writeRejected: storeCounters.writeRejected,
+            spoolDropped: UInt64((spool?.droppedFull ?? 0) + (spool?.droppedError ?? 0)))
     }
 
     public func snapshot() -> StatusSnapshot {
@@ -151,7 +184,9 @@ public final class Pipeline: @unchecked Sendable {
         let committed = s.rowsCommitted.value, dup = s.rowsDuplicate.value
         // Readings between the decoder and the database: waiting for a HELLO, in the
         // ring, or in the writer's current batch.
-        let inFlight = l.pendingNoSession.value + ring.fill + s.inFlight.value
+        let inFlight = l.pendingNoSession.value + ring.fill + s.inFlight.value + (spool?.pending ?? 0)
+        let recovered = spool?.recovery.readings ?? 0
+        let spoolDropped = (spool?.droppedFull ?? 0) + (spool?.droppedError ?? 0)
         let now = Clock.wallMilliseconds()
         return StatusSnapshot(
             pid: getpid(),
@@ -183,10 +218,19 @@ public final class Pipeline: @unchecked Sendable {
                 retries: s.retries.value, in_flight: s.inFlight.value, last_error: s.lastError,
                 latency_ms: .init(p50: latency.percentile(0.5), p99: latency.percentile(0.99),
                                   max: latency.count > 0 ? latency.maxMs : nil, samples: latency.count)),
+            spool: spool.map { sp in
+                .init(directory: sp.config.directory, active: sp.isActive, bytes: sp.bytes, readings: sp.pending,
+                      oldest_age_seconds: sp.oldestReceivedAtMs.map { Double(max(0, now - $0)) / 1000 },
+                      drain_per_second: sp.drainPerSecond, appended: sp.appended, drained: sp.drained,
+                      dropped_full: sp.droppedFull, dropped_error: sp.droppedError,
+                      recovered_readings: sp.recovery.readings, torn_bytes: sp.recovery.tornBytes,
+                      max_bytes: sp.config.maxBytes, last_error: sp.error)
+            },
             accounting: .init(
                 readings_accepted: readings, rows_committed: committed, rows_duplicate: dup,
                 in_flight: inFlight, dropped_no_session: l.droppedNoSession.value,
-                balanced: readings == committed + dup + inFlight + l.droppedNoSession.value),
+                spool_recovered: recovered, spool_dropped: spoolDropped,
+                balanced: readings + recovered == committed + dup + inFlight + l.droppedNoSession.value + spoolDropped),
             sampler: sampler?.statusSections())
     }
 }

@@ -69,6 +69,29 @@ public struct StatusSnapshot: Codable, Sendable {
         public var latency_ms: Latency
     }
 
+    /// The on-disk spool: readings the ring could not hold while the database was away.
+    public struct Spool: Codable, Sendable {
+        public var directory: String
+        /// Readings go to the spool now (until the writer has drained it).
+        public var active: Bool
+        public var bytes: Int64
+        public var readings: Int
+        public var oldest_age_seconds: Double?
+        public var drain_per_second: Double
+        public var appended: Int
+        public var drained: Int
+        /// Readings refused at the size cap (or a full disk): lost, and counted.
+        public var dropped_full: Int
+        /// Readings that could not be written for another I/O error: lost, and counted.
+        public var dropped_error: Int
+        /// Left by an earlier run, found at start.
+        public var recovered_readings: Int
+        /// Cut at start: records torn by a crash or corrupt.
+        public var torn_bytes: Int64
+        public var max_bytes: Int64
+        public var last_error: String?
+    }
+
     /// The sums a technician (and the stress harness) checks: every accepted reading is
     /// committed, a duplicate, still on its way, or dropped for a named reason. The
     /// counters are read one after another, not under one lock, so while readings flow
@@ -79,6 +102,10 @@ public struct StatusSnapshot: Codable, Sendable {
         public var rows_duplicate: Int
         public var in_flight: Int
         public var dropped_no_session: Int
+        /// Readings an earlier run spooled, committed by this one (they add to the readings side).
+        public var spool_recovered: Int
+        /// Readings the spool could not keep (cap, I/O error).
+        public var spool_dropped: Int
         public var balanced: Bool
     }
 
@@ -89,6 +116,8 @@ public struct StatusSnapshot: Codable, Sendable {
     public var link: Link
     public var ring: Ring
     public var store: Store
+    /// Nil when the spool is disabled.
+    public var spool: Spool?
     public var accounting: Accounting
     /// Sections added by later stages (sampler, alerts, zones), kept opaque here.
     public var sampler: [String: JSONValue]?

@@ -65,6 +65,9 @@ public final class ReadingWriter: @unchecked Sendable {
     private let logger: Logger
     private let stopAskedAtMs = Locked<Int64?>(nil)
     private let _abandoned = Locked(0)
+    private let _spooledAtShutdown = Locked(0)
+    private let spool: Spool?
+    private let sessions: SessionTable
     private var thread: NamedThread?
     /// Writer-thread state: the permanent error last logged, so it is logged once.
     private var rejectedSignature: String?
@@ -76,8 +79,11 @@ public final class ReadingWriter: @unchecked Sendable {
     public init(
         config: Config, ring: RingBuffer<StampedReading>, events: LinkEventQueue,
         counters: StoreCounters, logger: Logger, makeSink: @escaping @Sendable () -> BatchSink,
+        sessions: SessionTable, spool: Spool? = nil,
         afterCommit: (@Sendable (UnsafeBufferPointer<StampedReading>) -> Void)? = nil
     ) {
+        self.sessions = sessions
+        self.spool = spool
         self.afterCommit = afterCommit
         self.config = config
         self.ring = ring
@@ -89,6 +95,8 @@ public final class ReadingWriter: @unchecked Sendable {
 
     /// Readings given up at shutdown because the database stayed down past the grace period.
     public var abandoned: Int { _abandoned.withLock { $0 } }
+    /// Readings put in the spool at shutdown because the database could not take them.
+    public var spooledAtShutdown: Int { _spooledAtShutdown.withLock { $0 } }
 
     public func start() {
         precondition(thread == nil)
@@ -118,33 +126,44 @@ public final class ReadingWriter: @unchecked Sendable {
         defer { batch.deallocate() }
 
         while true {
+            // The ring first: while the spool is in use the reader adds nothing to the ring,
+            // so what is there is older than anything spooled. Then the spool, oldest first.
+            let spooling = spool?.isActive ?? false
             // At most a second's wait for readings, so link events of a quiet line (a
             // HELLO, a gap seen by a heartbeat) are stored without waiting for traffic.
-            let n = ring.pop(into: batch, max: capacity, lingerMs: config.lingerMs, firstWaitMs: 1_000)
+            var n = ring.pop(into: batch, max: capacity, lingerMs: spooling ? 0 : config.lingerMs,
+                             firstWaitMs: spooling ? 0 : 1_000)
+            var spoolEnd: Spool.Cursor?
+            if n == 0, spooling, let spool, !ring.isClosed {
+                let r = spool.read(into: batch, max: capacity, sessions: sessions)
+                n = r.count
+                if n > 0 {
+                    spoolEnd = r.end
+                } else if !spool.deactivateIfDrained() {
+                    // Spooled readings that cannot be read right now (an I/O error): wait
+                    // for the ring rather than spin.
+                    n = ring.pop(into: batch, max: capacity, lingerMs: 0, firstWaitMs: 100)
+                }
+            }
             let pendingEvents = events.takeAll()
             if n == 0 && pendingEvents.isEmpty {
                 if ring.isDrained { break }
                 continue
             }
-            counters.inFlight.store(n, ordering: .relaxed)
+            // Spooled readings are counted by the spool until committed.
+            counters.inFlight.store(spoolEnd == nil ? n : 0, ordering: .relaxed)
+            counters.batchStartedAtMs.store(Clock.wallMilliseconds(), ordering: .relaxed)
             let rows = UnsafeBufferPointer(start: batch, count: n)
             guard let inserted = commitWithRetry(store, rows, pendingEvents) else {
-                _abandoned.withLock { $0 += n }
-                batch.deinitialize(count: n)
-                // The grace period ran out: what is still queued, and what a reader blocked
-                // on the full ring still pushes before it stops, cannot be written either.
-                var rest = 0
-                while !ring.isDrained {
-                    let m = ring.pop(into: batch, max: capacity, lingerMs: 0, firstWaitMs: 100)
-                    batch.deinitialize(count: m)
-                    rest += m
-                }
-                _abandoned.withLock { $0 += rest }
-                logger.critical("database unreachable at shutdown: readings not stored", metadata: [
-                    "store.abandoned": "\(n + rest)", "store.error": "\(counters.lastError ?? "")",
-                ])
-                counters.inFlight.store(0, ordering: .relaxed)
+                stopWithoutDatabase(batch: batch, count: n, fromSpool: spoolEnd != nil, capacity: capacity)
                 return
+            }
+            if let spool {
+                spool.writerCommitted()
+                if let end = spoolEnd {
+                    spool.commit(through: end, count: n, lastReceivedAtMs: rows.last?.receivedAtMs)
+                    spool.deactivateIfDrained()
+                }
             }
             let now = Clock.wallMilliseconds()
             afterCommit?(rows)
@@ -156,9 +175,49 @@ public final class ReadingWriter: @unchecked Sendable {
             counters.lastCommitAtMs.store(now, ordering: .relaxed)
             counters.linkEventsWritten.add(pendingEvents.count)
             counters.inFlight.store(0, ordering: .relaxed)
+            counters.batchStartedAtMs.store(0, ordering: .relaxed)
             batch.deinitialize(count: n)
         }
         logger.info("writer stopped", metadata: ["store.rows_committed": "\(counters.rowsCommitted.value)"])
+    }
+
+    /// Stop was asked and the database cannot take the rest. With a spool, the batch (unless
+    /// it came from the spool, where it still is) and what is left in the ring go in front of
+    /// the spooled readings, and the next start writes them: nothing is lost. Without one,
+    /// they are counted as abandoned and logged.
+    private func stopWithoutDatabase(batch: UnsafeMutablePointer<StampedReading>, count n: Int, fromSpool: Bool, capacity: Int) {
+        var spooled = 0, abandoned = 0
+        func keep(_ rows: UnsafeBufferPointer<StampedReading>) {
+            if let spool {
+                let kept = spool.appendInFront(rows, sessions: sessions)
+                spooled += kept
+                abandoned += rows.count - kept
+            } else {
+                abandoned += rows.count
+            }
+        }
+        if !fromSpool { keep(UnsafeBufferPointer(start: batch, count: n)) }
+        batch.deinitialize(count: n)
+        // What is still queued, and what a reader blocked on the full ring still pushes
+        // before it stops, cannot be written either.
+        while !ring.isDrained {
+            let m = ring.pop(into: batch, max: capacity, lingerMs: 0, firstWaitMs: 100)
+            keep(UnsafeBufferPointer(start: batch, count: m))
+            batch.deinitialize(count: m)
+        }
+        spool?.sync()
+        _abandoned.withLock { $0 += abandoned }
+        _spooledAtShutdown.withLock { $0 += spooled }
+        if abandoned > 0 {
+            logger.critical("database unreachable at shutdown: readings not stored", metadata: [
+                "store.abandoned": "\(abandoned)", "spool.kept": "\(spooled)", "store.error": "\(counters.lastError ?? "")",
+            ])
+        } else {
+            logger.notice("database unreachable at shutdown: the rest is in the spool for the next start", metadata: [
+                "spool.kept": "\(spooled)", "spool.pending": "\(spool?.pending ?? 0)", "store.error": "\(counters.lastError ?? "")",
+            ])
+        }
+        counters.inFlight.store(0, ordering: .relaxed)
     }
 
     /// Returns the number of new rows, or nil if stop was asked and the grace period ran out.
@@ -227,7 +286,10 @@ public final class ReadingWriter: @unchecked Sendable {
                     wait = config.permanentRetryMs
                 }
             }
-            if let asked = stopAskedAtMs.withLock({ $0 }), Clock.wallMilliseconds() - asked > Int64(config.shutdownGraceMs) {
+            spool?.writerFailing(nowMs: Clock.wallMilliseconds())
+            if let asked = stopAskedAtMs.withLock({ $0 }),
+               spool != nil || Clock.wallMilliseconds() - asked > Int64(config.shutdownGraceMs) {
+                // With a spool nothing is lost by stopping now: no need to wait out the grace.
                 return nil
             }
             sleepUnlessStopping(milliseconds: wait)
@@ -242,7 +304,8 @@ public final class ReadingWriter: @unchecked Sendable {
             let slice = min(left, 100)
             Clock.sleep(milliseconds: slice)
             left -= slice
-            if let asked = stopAskedAtMs.withLock({ $0 }), Clock.wallMilliseconds() - asked > Int64(config.shutdownGraceMs) {
+            if let asked = stopAskedAtMs.withLock({ $0 }),
+               spool != nil || Clock.wallMilliseconds() - asked > Int64(config.shutdownGraceMs) {
                 return
             }
         }

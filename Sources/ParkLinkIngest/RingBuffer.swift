@@ -127,6 +127,9 @@ public final class RingBuffer<Element>: @unchecked Sendable {
         return n
     }
 
+    /// Closed: the producer has stopped (what is queued may still be popped).
+    public var isClosed: Bool { lock.withLock { closed } }
+
     /// Closed and nothing left: the consumer is done.
     public var isDrained: Bool { lock.withLock { closed && count == 0 } }
 

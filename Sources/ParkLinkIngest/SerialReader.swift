@@ -32,6 +32,8 @@ public final class SerialReader: @unchecked Sendable {
         /// full-speed gateway's transmit buffer overflow (measured in benchmarks/).
         public var raisePriority = true
         public var resume: [SessionKey: UInt64] = [:]
+        /// With a spool: readings go to it instead of the ring once the ring holds this many.
+        public var spoolHighWater: Int?
         public init(device: String) { self.device = device }
     }
 
@@ -40,6 +42,7 @@ public final class SerialReader: @unchecked Sendable {
     private let ring: RingBuffer<StampedReading>
     private let events: LinkEventQueue
     private let sessions: SessionTable
+    private let spool: Spool?
     private let logger: Logger
     private let wake: WakePipe
     private let stopping = Locked(false)
@@ -48,8 +51,9 @@ public final class SerialReader: @unchecked Sendable {
 
     public init(
         config: Config, ring: RingBuffer<StampedReading>, events: LinkEventQueue,
-        sessions: SessionTable, counters: LinkCounters, logger: Logger
+        sessions: SessionTable, counters: LinkCounters, logger: Logger, spool: Spool? = nil
     ) throws {
+        self.spool = spool
         self.config = config
         self.ring = ring
         self.events = events
@@ -122,8 +126,8 @@ public final class SerialReader: @unchecked Sendable {
         /// Hands what the last chunk produced to the ring, the event queue and the
         /// counters (once per chunk, not per frame), and clears it. Returns whether the
         /// gateway should be PINGed.
-        mutating func hand(over ring: RingBuffer<StampedReading>, events queue: LinkEventQueue,
-                           counters: LinkCounters, logger: Logger) -> Bool {
+        mutating func hand(over ring: RingBuffer<StampedReading>, spool: Spool?, highWater: Int, sessions: SessionTable,
+                           events queue: LinkEventQueue, counters: LinkCounters, logger: Logger) -> Bool {
             counters.frames.add(frames)
             counters.readings.add(readings)
             counters.hellos.add(hellos)
@@ -161,8 +165,27 @@ public final class SerialReader: @unchecked Sendable {
                 logger.warning("gateway seq went back without HELLO: unannounced reboot")
             }
             if !effects.ready.isEmpty {
-                // Until the spool exists, a full ring makes the reader wait (counted by the ring).
-                _ = effects.ready.withUnsafeBufferPointer { ring.push($0) }
+                effects.ready.withUnsafeBufferPointer { rows in
+                    guard let spool else {
+                        // Without a spool a full ring makes the reader wait (counted by the ring).
+                        _ = ring.push(rows)
+                        return
+                    }
+                    // The spool keeps order: once in use, everything goes there until the
+                    // writer has drained it; the ring's older readings are written first.
+                    if spool.appendIfActive(rows, sessions: sessions) { return }
+                    var pushed = 0
+                    if !spool.shouldSpill(ringFill: ring.fill, highWater: highWater, nowMs: nowMs) {
+                        pushed = ring.tryPush(rows)
+                    }
+                    if pushed < rows.count {
+                        spool.activate()
+                        logger.notice("spooling to disk: the database is not keeping up", metadata: [
+                            "ring.fill": "\(ring.fill)", "spool.pending": "\(spool.pending)",
+                        ])
+                        spool.append(UnsafeBufferPointer(rebasing: rows[pushed...]), sessions: sessions)
+                    }
+                }
             }
             let ping = effects.wantsPing
             effects.clear()
@@ -196,7 +219,8 @@ public final class SerialReader: @unchecked Sendable {
         func isStopping() -> Bool { stopping.withLock { $0 } }
 
         func publish() {
-            let wantsPing = sink.hand(over: ring, events: events, counters: counters, logger: logger)
+            let wantsPing = sink.hand(over: ring, spool: spool, highWater: config.spoolHighWater ?? ring.capacity / 2,
+                                      sessions: sessions, events: events, counters: counters, logger: logger)
             counters.noiseBytes.store(Int(decoder.noiseBytes), ordering: .relaxed)
             if wantsPing, let fd = port, sink.nowMs - lastPingMs >= 1_000 {
                 lastPingMs = sink.nowMs

@@ -19,6 +19,9 @@ public final class StoreCounters: Sendable {
     /// Readings taken from the ring and not yet committed.
     public let inFlight = Atomic<Int>(0)
     public let linkEventsWritten = Atomic<Int>(0)
+    /// When the batch being written was taken (0: none in hand). Nothing committed for a
+    /// while with a batch in hand is "database down", whatever the reason.
+    public let batchStartedAtMs = Atomic<Int64>(0)
     private let _lastError = Locked<String?>(nil)
     private let _writeRejected = Locked<String?>(nil)
     private let _latency = Locked(LatencyHistogram())

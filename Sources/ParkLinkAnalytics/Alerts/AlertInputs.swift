@@ -41,10 +41,13 @@ public struct PipelineCounters: Sendable, Equatable {
     /// The database refuses the writer's batches with a permanent error (a revoked
     /// privilege, a data error): what it said, with the statement. Nil while it accepts them.
     public var writeRejected: String?
+    /// Readings the spool could not keep (cap or disk full) since the daemon started; monotonic.
+    public var spoolDropped: UInt64 = 0
 
     public init(linkUp: Bool, framesLost: UInt64, ringCount: Int, ringCapacity: Int,
-                spoolPending: Int, databaseUp: Bool, writeRejected: String? = nil) {
+                spoolPending: Int, databaseUp: Bool, writeRejected: String? = nil, spoolDropped: UInt64 = 0) {
         self.writeRejected = writeRejected
+        self.spoolDropped = spoolDropped
         self.linkUp = linkUp
         self.framesLost = framesLost
         self.ringCount = ringCount

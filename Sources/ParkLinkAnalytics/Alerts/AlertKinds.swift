@@ -25,13 +25,15 @@ public enum AlertType: String, Codable, Sendable, CaseIterable {
     case linkGap = "LINK_GAP"
     case ringHigh = "RING_HIGH"
     case spoolInUse = "SPOOL_IN_USE"
+    /// The spool is at its cap: readings are being lost (and counted).
+    case spoolFull = "SPOOL_FULL"
     case databaseDown = "DB_DOWN"
     /// The database is up but refuses the writer's batches (permanent error).
     case databaseRejected = "DB_REJECTED"
 
     public var severity: AlertSeverity {
         switch self {
-        case .deviceOffline, .linkDown, .databaseDown, .databaseRejected: .critical
+        case .deviceOffline, .linkDown, .databaseDown, .databaseRejected, .spoolFull: .critical
         case .highPower, .invalidData, .linkGap, .ringHigh: .warning
         case .lowHealth, .spoolInUse: .info
         }

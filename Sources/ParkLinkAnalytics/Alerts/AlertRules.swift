@@ -65,8 +65,13 @@ public struct AlertRules: Codable, Sendable, Equatable {
             out.append(AlertCondition(subject: .spool, type: .spoolInUse,
                                       message: "\(c.spoolPending) readings spooled to disk"))
         }
+        let droppedBefore = previous.map { $0.spoolDropped <= c.spoolDropped ? $0.spoolDropped : 0 } ?? 0
+        if c.spoolDropped > droppedBefore {
+            out.append(AlertCondition(subject: .spool, type: .spoolFull,
+                                      message: "spool full: \(c.spoolDropped - droppedBefore) readings could not be kept"))
+        }
         if !c.databaseUp {
-            out.append(AlertCondition(subject: .store, type: .databaseDown, message: "database unreachable"))
+            out.append(AlertCondition(subject: .store, type: .databaseDown, message: "nothing committed for 10 s while readings wait"))
         }
         if let why = c.writeRejected {
             out.append(AlertCondition(subject: .store, type: .databaseRejected,

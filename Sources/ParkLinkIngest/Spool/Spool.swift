@@ -39,6 +39,9 @@ public final class Spool: @unchecked Sendable {
         /// Bytes cut from the end of segments: records torn by a crash or corrupt.
         public var tornBytes: Int64 = 0
         public var tornSegments = 0
+        /// The next seq after the last spooled reading of each session, so that a restarted
+        /// appliance does not take the spooled readings for a link gap.
+        public var resume: [SessionKey: UInt64] = [:]
     }
 
     /// Where the writer has read to: a segment and a byte offset in it.
@@ -75,6 +78,13 @@ public final class Spool: @unchecked Sendable {
     private let _droppedError = Atomic<Int>(0)
     private let _syncs = Atomic<Int>(0)
     private let lastError = Locked<String?>(nil)
+    /// In use: the reader appends here instead of the ring until the writer has drained it.
+    private let _active = Atomic<Bool>(false)
+    /// When the writer began failing to commit (0: it commits).
+    private let _writerFailingSinceMs = Atomic<Int64>(0)
+    /// The front segment a shutdown writes older readings into (see `appendInFront`).
+    private var frontFD: FileDescriptor?
+    private let drainRate = Locked(RateWindow())
 
     /// Opens (creating) the spool directory, scans what an earlier run left, and cuts
     /// torn tails.
@@ -90,7 +100,7 @@ public final class Spool: @unchecked Sendable {
         for (number, path) in found.sorted(by: { $0.0 < $1.0 }) {
             let fd = try FileDescriptor.open(path, flags: O_RDWR)
             let size = try fd.size()
-            let scan = try Self.scan(fd, size: size)
+            let scan = try Self.scan(fd, size: size, resume: &recovery.resume)
             if scan.goodBytes < size {
                 try fd.truncate(to: scan.goodBytes)
                 try fd.syncData()
@@ -111,8 +121,12 @@ public final class Spool: @unchecked Sendable {
         pendingReadings = recovery.readings
         oldestAtMs = oldest
         self.recovery = recovery
-        readCursor = Cursor(segment: segments.first?.number ?? 0, offset: 0)
+        readCursor = Cursor(segment: segments.first?.number ?? Self.firstNumber, offset: 0)
+        _active.store(recovery.readings > 0, ordering: .relaxed)
     }
+
+    /// Segment numbers start high so that a shutdown can put older readings in front.
+    static let firstNumber: UInt64 = 1 << 32
 
     deinit {
         appendFD.map { try? $0.syncData() }
@@ -134,6 +148,101 @@ public final class Spool: @unchecked Sendable {
     public var droppedError: Int { _droppedError.load(ordering: .relaxed) }
     public var syncs: Int { _syncs.load(ordering: .relaxed) }
     public var error: String? { lastError.withLock { $0 } }
+
+    /// Readings per second the writer took out of the spool over the last ten seconds.
+    public var drainPerSecond: Double { drainRate.withLock { $0.perSecond(nowMs: Int64(Clock.monotonicNanoseconds() / 1_000_000)) } }
+
+    // MARK: - Where the reader's readings go
+
+    /// Whether readings go to the spool (not the ring) now. Only the reader turns it on,
+    /// only the writer (with the spool empty, under the lock) turns it off, so what the
+    /// reader reads here is never stale for it.
+    public var isActive: Bool { _active.load(ordering: .acquiring) }
+
+    /// The writer calls these so that the reader spools as soon as the writer is not
+    /// committing, before the ring fills.
+    public func writerFailing(nowMs: Int64) {
+        _ = _writerFailingSinceMs.compareExchange(expected: 0, desired: nowMs, ordering: .relaxed)
+    }
+
+    public func writerCommitted() { _writerFailingSinceMs.store(0, ordering: .relaxed) }
+
+    /// The reader's rule: spool when the ring is past its high-water mark, or the writer
+    /// has not committed for `stalledAfterMs`.
+    public func shouldSpill(ringFill: Int, highWater: Int, nowMs: Int64, stalledAfterMs: Int64 = 1_000) -> Bool {
+        if ringFill >= highWater { return true }
+        let since = _writerFailingSinceMs.load(ordering: .relaxed)
+        return since != 0 && nowMs - since >= stalledAfterMs
+    }
+
+    /// Reader: appends `rows` if the spool is in use and returns true; false means the ring
+    /// takes them.
+    public func appendIfActive(_ rows: UnsafeBufferPointer<StampedReading>, sessions: SessionResolving) -> Bool {
+        guard isActive else { return false }
+        append(rows, sessions: sessions)
+        return true
+    }
+
+    /// Reader: from now on readings go to the spool.
+    public func activate() { _active.store(true, ordering: .releasing) }
+
+    /// Writer, after committing what it read: back to the ring when nothing is left. Under
+    /// the lock, so no append can slip in between the check and the switch.
+    @discardableResult
+    public func deactivateIfDrained() -> Bool {
+        lock.withLock {
+            guard pendingReadings == 0 else { return false }
+            _active.store(false, ordering: .releasing)
+            return true
+        }
+    }
+
+    /// Writer at shutdown: readings older than everything spooled (the batch it could not
+    /// commit, what was left in the ring) go into a segment in front of the others, so
+    /// the next run replays them first, in order. Appends to the same front segment on
+    /// each call. Returns how many were kept.
+    @discardableResult
+    public func appendInFront(_ rows: UnsafeBufferPointer<StampedReading>, sessions: SessionResolving) -> Int {
+        guard !rows.isEmpty else { return 0 }
+        lock.lock()
+        defer { lock.unlock() }
+        var kept = 0
+        var i = 0
+        while i < rows.count {
+            let session = rows[i].session
+            var j = i
+            while j < rows.count && rows[j].session == session && j - i < SpoolRecord.maxReadingsPerRecord { j += 1 }
+            let run = UnsafeBufferPointer(rebasing: rows[i..<j])
+            buffer.removeAll(keepingCapacity: true)
+            SpoolRecord.encode(run, key: sessions.key(for: session), into: &buffer)
+            if totalBytes + Int64(buffer.count) > config.maxBytes {
+                _droppedFull.add(run.count, ordering: .relaxed)
+            } else {
+                do {
+                    if frontFD == nil {
+                        let number = min(segments.first?.number ?? Self.firstNumber, readCursor.segment) - 1
+                        let path = config.directory + "/" + Self.name(number)
+                        frontFD = try FileDescriptor.open(path, flags: O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, mode: 0o640)
+                        segments.insert(Segment(number: number, path: path, size: 0, readings: 0), at: 0)
+                    }
+                    try buffer.withUnsafeBytes { try frontFD!.writeAll($0) }
+                    segments[0].size += Int64(buffer.count)
+                    segments[0].readings += run.count
+                    totalBytes += Int64(buffer.count)
+                    pendingReadings += run.count
+                    kept += run.count
+                } catch {
+                    if let fd = frontFD { try? fd.truncate(to: segments[0].size) }
+                    _droppedError.add(run.count, ordering: .relaxed)
+                    lastError.withLock { $0 = "\(error)" }
+                }
+            }
+            i = j
+        }
+        _appended.add(kept, ordering: .relaxed)
+        if let fd = frontFD { try? fd.syncData() }
+        return kept
+    }
 
     // MARK: - Appending (the reader; the writer at shutdown)
 
@@ -290,6 +399,7 @@ public final class Spool: @unchecked Sendable {
             if let first = segments.first, end.segment < first.number { readCursor = Cursor(segment: first.number, offset: 0) }
         }
         _drained.add(count, ordering: .relaxed)
+        drainRate.withLock { $0.add(count, nowMs: Int64(Clock.monotonicNanoseconds() / 1_000_000)) }
         for path in doomed {
             if readFD.map({ config.directory + "/" + Self.name($0.number) == path }) == true {
                 readFD?.fd.close()
@@ -316,7 +426,9 @@ public final class Spool: @unchecked Sendable {
     }
 
     /// The good part of a segment: whole records with matching checksums, from the start.
-    private static func scan(_ fd: FileDescriptor, size: Int64) throws -> (goodBytes: Int64, readings: Int, firstAtMs: Int64?) {
+    private static func scan(_ fd: FileDescriptor, size: Int64, resume: inout [SessionKey: UInt64]) throws
+        -> (goodBytes: Int64, readings: Int, firstAtMs: Int64?)
+    {
         var offset: Int64 = 0, readings = 0
         var first: Int64?
         var header = [UInt8](repeating: 0, count: SpoolRecord.headerSize)
@@ -333,8 +445,9 @@ public final class Spool: @unchecked Sendable {
                       header.withUnsafeBytes({ SpoolRecord.checksumMatches(header: $0, payload: UnsafeRawBufferPointer(slice)) })
                 else { return nil }
                 var firstAt: Int64?
-                let n = SpoolRecord.decode(payload: UnsafeRawBufferPointer(slice)) { _, _, at in
+                let n = SpoolRecord.decode(payload: UnsafeRawBufferPointer(slice)) { key, reading, at in
                     if firstAt == nil { firstAt = at }
+                    resume[key] = max(resume[key] ?? 0, UInt64(reading.seq) + 1)
                 }
                 if first == nil { first = firstAt }
                 return n
@@ -344,5 +457,28 @@ public final class Spool: @unchecked Sendable {
             offset += Int64(SpoolRecord.headerSize + length)
         }
         return (offset, readings, first)
+    }
+}
+
+/// Counts in one-second buckets over the last ten seconds.
+struct RateWindow {
+    private var buckets = [Int](repeating: 0, count: 10)
+    private var bucketSecond = [Int64](repeating: -1, count: 10)
+
+    mutating func add(_ n: Int, nowMs: Int64) {
+        let second = nowMs / 1_000
+        let i = Int(second % 10)
+        if bucketSecond[i] != second {
+            bucketSecond[i] = second
+            buckets[i] = 0
+        }
+        buckets[i] += n
+    }
+
+    func perSecond(nowMs: Int64) -> Double {
+        let now = nowMs / 1_000
+        var sum = 0
+        for i in 0..<10 where bucketSecond[i] > now - 10 { sum += buckets[i] }
+        return Double(sum) / 10
     }
 }
