@@ -45,7 +45,7 @@ public enum ApplianceRunner {
         }
         logger.info("no --db given: using the private MariaDB in the state directory", metadata: ["state.dir": "\(state.path)"])
         try state.create()
-        return try EmbeddedDatabase(stateDirectory: state.path).start()
+        return try PrivateMariaDBServer(stateDirectory: state.path).start()
     }
 
     /// Gives the pipeline its sampler (health, alerts, zones, forecasts) and the alert

@@ -11,21 +11,25 @@ import ParkLinkSystem
 /// A struct owned by the thread (a local variable there), so the hot loop touches no
 /// class properties and pays no exclusivity checks or locks per reading; it is handed
 /// back to the `GatewaySimulator` when the thread ends, for `close()`.
+///
+/// The loop, boots and publishing are here; emitting frames is in
+/// SimulatorEngine+Emission.swift, pulling the cable in SimulatorEngine+HangUp.swift. The
+/// state those files share is internal rather than private for that reason alone.
 struct SimulatorEngine {
-    private let config: Config
+    let config: Config
     private let shared: SimulatorShared
-    private var link: PtyLink
-    private var linkOpen = true
-    private var tx: TransmitBuffer
+    var link: PtyLink
+    var linkOpen = true
+    var tx: TransmitBuffer
     private var downlinkDecoder: StreamDecoder
     private var downSink = DownlinkSink()
-    private var random: SimulatorRandom
-    private var bays: BayModel
-    private var delta: LedgerDelta
+    var random: SimulatorRandom
+    var bays: BayModel
+    var delta: LedgerDelta
 
     typealias Config = GatewaySimulator.Config
 
-    private enum Phase {
+    enum Phase {
         case waitingForHost(sinceNs: UInt64)
         case running
         /// Waiting for the host to read what is queued, then the cable comes out.
@@ -35,27 +39,27 @@ struct SimulatorEngine {
         case finished
     }
 
-    private var phase: Phase = .waitingForHost(sinceNs: 0)
+    var phase: Phase = .waitingForHost(sinceNs: 0)
 
     // The current boot.
-    private var booted = false
-    private var bootId: UInt32 = 0
-    private var bootStartNs: UInt64 = 0
-    private var nextSeq: UInt32 = 0
-    private var bootTxDropped: UInt64 = 0
+    var booted = false
+    var bootId: UInt32 = 0
+    var bootStartNs: UInt64 = 0
+    var nextSeq: UInt32 = 0
+    var bootTxDropped: UInt64 = 0
     /// Round-robin slots (a reading due from one sensor) since the boot began.
-    private var slotsDone: UInt64 = 0
+    var slotsDone: UInt64 = 0
     private var nextHeartbeatNs: UInt64 = 0
-    private var firstBootNs: UInt64 = 0
-    private var pendingGap = 0
+    var firstBootNs: UInt64 = 0
+    var pendingGap = 0
     /// Ticks in a row on which the host had read everything (for the drain checks).
-    private var quietTicks = 0
+    var quietTicks = 0
     /// `next_seq` of the last HB sent, to avoid sending the same one twice in a row.
-    private var lastHeartbeatSeq: UInt32?
+    var lastHeartbeatSeq: UInt32?
 
-    private let nanosPerSlot: Double
+    let nanosPerSlot: Double
     private let heartbeatNs: UInt64
-    private let sensorCount: UInt64
+    let sensorCount: UInt64
 
     init(config: Config, misbehaviors: [Misbehavior], link: PtyLink, shared: SimulatorShared) {
         self.config = config
@@ -264,158 +268,9 @@ struct SimulatorEngine {
         if announced && linkOpen { appendHello() }
     }
 
-    // MARK: - Emission
-
-    /// Emits every reading due by `now`: `totalRate × (now − boot)` round-robin slots,
-    /// minus those already done. With the link down or the buffer full, a due reading is
-    /// counted as `tx_dropped` without a seq, as the firmware does.
-    private mutating func emitDue(now: UInt64, linkUp: Bool) {
-        guard booted, now > bootStartNs else { return }
-        let due = UInt64(Double(now - bootStartNs) / nanosPerSlot)
-        guard due > slotsDone else { return }
-        let wallSeconds = Double(now - firstBootNs) / 1e9
-        let bayNow = wallSeconds * config.timeScale
-        let encoding = config.encoding
-        var full = false
-        while slotsDone < due {
-            let slot = slotsDone
-            slotsDone += 1
-            let index = Int(slot % sensorCount)
-            if bays.isSilent(index, wallSeconds: wallSeconds) { continue }
-            if !linkUp || full {
-                dropReading()
-                continue
-            }
-            if !tx.hasRoomForReading {
-                flush()
-                if !tx.hasRoomForReading {
-                    full = true
-                    dropReading()
-                    continue
-                }
-            }
-            let sensor = config.firstSensor &+ UInt16(truncatingIfNeeded: index)
-            var reading = bays.sample(index, sensor: sensor, bayNow: bayNow, random: &random)
-            if pendingGap > 0 {
-                for k in 0..<pendingGap { delta.skipped.append(nextSeq &+ UInt32(truncatingIfNeeded: k)) }
-                nextSeq &+= UInt32(truncatingIfNeeded: pendingGap)
-                pendingGap = 0
-            }
-            reading.seq = nextSeq
-            nextSeq &+= 1
-            // millis() when this slot was due: readings of one tick get distinct times.
-            reading.gatewayMs = UInt32(truncatingIfNeeded: UInt64(Double(slot) * nanosPerSlot / 1e6))
-            if random.chance(config.garbageFraction) {
-                let start = tx.bytes.count
-                delta.garbageBytes += NoiseBurst.append(to: &tx.bytes, encoding: encoding, random: &random)
-                delta.garbageBursts += 1
-                tx.noteSegment(from: start, seq: nil, corrupted: false)
-            }
-            let start = tx.bytes.count
-            MessageEncoder.append(.reading(reading), as: encoding, to: &tx.bytes)
-            let corrupt = random.chance(config.corruptFraction)
-            if corrupt {
-                switch encoding {
-                case .text: FrameCorruption.corruptText(&tx.bytes, from: start, random: &random)
-                case .binary: FrameCorruption.corruptBinary(&tx.bytes, from: start, random: &random)
-                }
-                delta.corrupted.append(reading.seq)
-            } else if config.recordReadings {
-                delta.readings.append(reading)
-            }
-            tx.noteSegment(from: start, seq: reading.seq, corrupted: corrupt)
-        }
-    }
-
-    @inline(__always)
-    private mutating func dropReading() {
-        delta.txDropped += 1
-        bootTxDropped += 1
-    }
-
-    private mutating func appendHello() {
-        guard tx.hasRoomForControl else {
-            delta.controlFramesDropped += 1
-            return
-        }
-        let hello = Hello(gatewayId: config.gatewayId, bootId: bootId, firmware: config.firmware, sensorCount: UInt16(config.sensors))
-        let start = tx.bytes.count
-        MessageEncoder.append(.hello(hello), as: config.encoding, to: &tx.bytes)
-        tx.noteSegment(from: start, seq: nil, corrupted: false)
-        delta.hellosSent += 1
-    }
-
-    private mutating func appendHeartbeat(now: UInt64) {
-        guard booted, linkOpen else { return }
-        guard tx.hasRoomForControl else {
-            delta.controlFramesDropped += 1
-            return
-        }
-        let hb = Heartbeat(
-            nextSeq: nextSeq,
-            uptimeMs: UInt32(truncatingIfNeeded: (now - bootStartNs) / 1_000_000),
-            txDropped: UInt32(truncatingIfNeeded: bootTxDropped))
-        lastHeartbeatSeq = nextSeq
-        let start = tx.bytes.count
-        MessageEncoder.append(.heartbeat(hb), as: config.encoding, to: &tx.bytes)
-        tx.noteSegment(from: start, seq: nil, corrupted: false)
-        delta.heartbeatsSent += 1
-    }
-
-    private mutating func flush() {
-        guard linkOpen, !tx.isEmpty else { return }
-        do {
-            _ = try tx.flush(to: link.controller)
-        } catch {
-            // EIO: nobody holds the follower (cannot happen while the keeper is open).
-            // The bytes stay queued; a full buffer turns new readings into tx_dropped.
-        }
-    }
-
-    // MARK: - Hanging up
-
-    /// Whether the host has read everything written: nothing queued here and nothing
-    /// in the follower's input queue for three ticks running (the kernel moves bytes
-    /// from its flip buffers into that queue asynchronously, so one look is not enough).
-    private mutating func hostHasReadEverything() -> Bool {
-        if tx.isEmpty && link.unreadBytes() == 0 {
-            quietTicks += 1
-        } else {
-            quietTicks = 0
-        }
-        return quietTicks >= 3
-    }
-
-    /// The pty goes away: what is queued is lost; what the kernel may still hold is
-    /// uncertain unless the host was seen to read everything.
-    private mutating func hangUp() {
-        guard linkOpen else { return }
-        let drained = quietTicks >= 3
-        delta.recordLost(tx.discardQueued(keepingPartialFrame: false))
-        if !drained {
-            delta.uncertain.append(contentsOf: tx.possiblyUnread(unreadInLineDiscipline: link.unreadBytes()))
-        }
-        tx.forgetWritten()
-        link.hangUp()
-        linkOpen = false
-        quietTicks = 0
-    }
-
-    /// After the thread ended: hang up for good.
-    mutating func close() {
-        if linkOpen {
-            // Three looks 1 ms apart, as `hostHasReadEverything` does over three ticks.
-            quietTicks = 0
-            while !hostHasReadEverything() && quietTicks > 0 { Clock.sleep(milliseconds: 1) }
-            hangUp()
-        }
-        publish()
-        if case .finished = phase {} else { setPhase(.finished) }
-    }
-
     // MARK: - Publishing
 
-    private mutating func setPhase(_ new: Phase) {
+    mutating func setPhase(_ new: Phase) {
         phase = new
         let state: GatewaySimulator.State =
             switch new {
@@ -429,24 +284,13 @@ struct SimulatorEngine {
     }
 
     /// Merges this tick's changes into the shared ledger and downlink stats.
-    private mutating func publish() {
+    mutating func publish() {
         if booted {
             delta.nextSeq = nextSeq
             shared.ledger.withLock { delta.merge(into: &$0) }
         }
         if downSink.sawHost || downSink.rejected > 0 || downSink.unexpected > 0 {
             shared.downlink.withLock { downSink.merge(into: &$0) }
-        }
-    }
-}
-
-extension LedgerDelta {
-    /// Readings thrown away after they had a seq: a corrupted one moves from `corrupted`
-    /// to `lost`, since it will not arrive at all, not even as a reject.
-    mutating func recordLost(_ discarded: [(seq: UInt32, corrupted: Bool)]) {
-        for d in discarded {
-            lost.append(d.seq)
-            if d.corrupted { lostCorrupted.append(d.seq) }
         }
     }
 }

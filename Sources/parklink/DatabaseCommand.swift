@@ -18,7 +18,7 @@ struct DatabaseCommand: ParsableCommand {
             let state = global.state()
             do {
                 try state.create()
-                let dsn = try EmbeddedDatabase(stateDirectory: state.path).start()
+                let dsn = try PrivateMariaDBServer(stateDirectory: state.path).start()
                 print(dsn.description)
             } catch {
                 fail("\(error)")
@@ -31,7 +31,7 @@ struct DatabaseCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         func run() throws {
             do {
-                try EmbeddedDatabase(stateDirectory: global.state().path).stop()
+                try PrivateMariaDBServer(stateDirectory: global.state().path).stop()
                 print("stopped")
             } catch {
                 fail("\(error)")
@@ -43,7 +43,7 @@ struct DatabaseCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Say whether the private server runs; exit 1 if not.")
         @OptionGroup var global: GlobalOptions
         func run() throws {
-            let s = EmbeddedDatabase(stateDirectory: global.state().path).status()
+            let s = PrivateMariaDBServer(stateDirectory: global.state().path).status()
             print(s.description)
             if !s.running { throw ExitCode(1) }
         }

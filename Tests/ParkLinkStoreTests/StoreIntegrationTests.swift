@@ -424,7 +424,7 @@ struct ConnectionTests {
     }
 
     @Test func closedPortIsAConnectionError() throws {
-        let port = try EmbeddedDatabase.freeLoopbackPort()
+        let port = try PrivateMariaDBServer.freeLoopbackPort()
         let dsn = DSN(user: "root", transport: .tcp(host: "127.0.0.1", port: port), database: "x")
         let error = #expect(throws: MariaDBError.self) { _ = try MariaDBConnection(dsn: dsn, connectTimeout: .seconds(2)) }
         #expect(error?.isConnectionLost == true, "\(String(describing: error))")
@@ -472,8 +472,8 @@ struct ConnectionTests {
     }
 }
 
-@Suite("Embedded database")
-struct EmbeddedDatabaseTests {
+@Suite("Private MariaDB server")
+struct PrivateMariaDBServerTests {
     @Test func startIsIdempotentAndStatusReports() throws {
         let base = try TestServer.dsn()
         let db = try TestServer.server()
@@ -489,8 +489,8 @@ struct EmbeddedDatabaseTests {
 
     @Test func socketPathTooLongIsAClearError() throws {
         let deep = "/tmp/" + String(repeating: "d", count: 100)
-        let db = EmbeddedDatabase(stateDirectory: deep)
-        let error = #expect(throws: EmbeddedDatabaseError.self) { try db.start() }
+        let db = PrivateMariaDBServer(stateDirectory: deep)
+        let error = #expect(throws: PrivateMariaDBServerError.self) { try db.start() }
         #expect(error?.description.contains("107") == true)
         #expect(!FileManager.default.fileExists(atPath: deep))
         #expect(!db.status().running)
@@ -499,11 +499,11 @@ struct EmbeddedDatabaseTests {
     /// A second private server on a loopback port: TCP with a password, kill -9, restart,
     /// committed rows survive, stop, destroy.
     @Test func tcpKillRestartStop() throws {
-        var options = EmbeddedDatabase.Options(
+        var options = PrivateMariaDBServer.Options(
             port: 0, bufferPoolSize: "64M", logFileSize: "48M",
             stopWhenProcessExits: getpid(), removeStateDirectoryWithOwner: true)
         options.databaseName = "crash"
-        let db = try EmbeddedDatabase.temporary(options: options)
+        let db = try PrivateMariaDBServer.temporary(options: options)
         defer { try? db.destroy() }
         let socketDSN = try db.start()
         let port = try #require(db.port)

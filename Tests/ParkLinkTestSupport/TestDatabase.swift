@@ -3,13 +3,13 @@ import ParkLinkStore
 import Synchronization
 
 /// One private MariaDB server for a whole test process, started on first use in a fresh
-/// /tmp directory through `EmbeddedDatabase` (the same code as `parklink db up`). Each
+/// /tmp directory through `PrivateMariaDBServer` (the same code as `parklink db up`). Each
 /// test takes its own database, so tests are independent and may run in parallel.
 ///
 /// The server stops when the test process exits (an atexit handler, and the watchdog
-/// `EmbeddedDatabase.temporary()` starts in case the process is killed).
+/// `PrivateMariaDBServer.temporary()` starts in case the process is killed).
 public enum TestDatabase {
-    static let database: Result<EmbeddedDatabase, any Error> = Result { try EmbeddedDatabase.temporary() }
+    static let database: Result<PrivateMariaDBServer, any Error> = Result { try PrivateMariaDBServer.temporary() }
 
     static let started: Result<DSN, any Error> = Result {
         MariaDB.initializeLibrary()
@@ -24,7 +24,7 @@ public enum TestDatabase {
     private static let counter = Atomic<Int>(0)
 
     /// The server itself, e.g. to stop and restart it in a fault test.
-    public static func server() throws -> EmbeddedDatabase {
+    public static func server() throws -> PrivateMariaDBServer {
         _ = try started.get()
         return try database.get()
     }

@@ -19,12 +19,12 @@ public final class StressDatabase: Sendable {
     /// password.
     public let dsn: DSN
     /// The private server, when there is one: the db-restart fault kills it.
-    public let server: EmbeddedDatabase?
+    public let server: PrivateMariaDBServer?
     public let stateDirectory: String
     private let removeStateDirectory: Bool
     private let stopServer: Bool
 
-    private init(dsn: DSN, server: EmbeddedDatabase?, stateDirectory: String, removeStateDirectory: Bool, stopServer: Bool) {
+    private init(dsn: DSN, server: PrivateMariaDBServer?, stateDirectory: String, removeStateDirectory: Bool, stopServer: Bool) {
         self.dsn = dsn
         self.server = server
         self.stateDirectory = stateDirectory
@@ -45,12 +45,12 @@ public final class StressDatabase: Sendable {
         }
         if let dir = o.stateDirectory {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let server = EmbeddedDatabase(stateDirectory: dir, logger: logger)
+            let server = PrivateMariaDBServer(stateDirectory: dir, logger: logger)
             let wasRunning = server.pid != nil
             let dsn = try server.start()
             return StressDatabase(dsn: dsn, server: server, stateDirectory: dir, removeStateDirectory: false, stopServer: !wasRunning)
         }
-        let server = try EmbeddedDatabase.temporary(logger: logger)
+        let server = try PrivateMariaDBServer.temporary(logger: logger)
         do {
             let dsn = try server.start()
             return StressDatabase(dsn: dsn, server: server, stateDirectory: server.stateDirectory, removeStateDirectory: true, stopServer: true)

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 // The writer's side: rows/s into the real `readings` schema (Schema.migrate) on a private
-// MariaDB that each benchmark starts itself (`EmbeddedDatabase.temporary()`, Unix socket,
+// MariaDB that each benchmark starts itself (`PrivateMariaDBServer.temporary()`, Unix socket,
 // InnoDB, innodb_flush_log_at_trx_commit=1, the appliance's own server options) and
 // destroys afterwards, so every benchmark starts from an empty table. One iteration = one
 // batch of new rows (fresh seqs) = one transaction: START TRANSACTION, the inserter's
@@ -69,7 +69,7 @@ enum StoreMetrics {
 /// iteration on the benchmark's own thread (a connection belongs to one thread) and closed,
 /// with the server destroyed, in `teardown`.
 final class StoreRun {
-    nonisolated(unsafe) private static var server: EmbeddedDatabase?
+    nonisolated(unsafe) private static var server: PrivateMariaDBServer?
     nonisolated(unsafe) private static var dsn: DSN?
     nonisolated(unsafe) private static var run: StoreRun?
 
@@ -82,7 +82,7 @@ final class StoreRun {
     private var random = SplitMix64(seed: 11)
 
     static func startServer() throws {
-        let db = try EmbeddedDatabase.temporary()
+        let db = try PrivateMariaDBServer.temporary()
         dsn = try db.start()
         server = db
     }

@@ -8,7 +8,7 @@
 //     swift run -c release EndToEnd --quick         # a smoke run (two short steps)
 //     swift run -c release EndToEnd --help
 //
-// The orchestrator starts its own MariaDB (`EmbeddedDatabase.temporary()`), then for each
+// The orchestrator starts its own MariaDB (`PrivateMariaDBServer.temporary()`), then for each
 // step: a fresh database, a `GatewaySimulator` in one child process (`EndToEnd simulate …`)
 // and the pipeline in another (`EndToEnd pipeline …`: `Pipeline.overMariaDB` with the
 // default configuration and no sampler, exactly the daemon's data path). Both children
@@ -432,8 +432,8 @@ struct Orchestrator {
     func run() throws {
         MariaDB.initializeLibrary()
         MariaDB.threadInit()
-        print("Starting a private MariaDB (EmbeddedDatabase.temporary()) …")
-        let db = try EmbeddedDatabase.temporary()
+        print("Starting a private MariaDB (PrivateMariaDBServer.temporary()) …")
+        let db = try PrivateMariaDBServer.temporary()
         let serverDSN = try db.start()
         defer { try? db.destroy() }
         let admin = try MariaDBConnection(dsn: serverDSN.withDatabase(nil))
@@ -468,7 +468,7 @@ struct Orchestrator {
         }
     }
 
-    private func step(framing: FrameEncoding, sensors: Int, rate: Int, db: EmbeddedDatabase,
+    private func step(framing: FrameEncoding, sensors: Int, rate: Int, db: PrivateMariaDBServer,
                       admin: MariaDBConnection) throws -> StepResult {
         // A fresh database: every step inserts into an empty `readings`.
         let name = "bench_e2e"
