@@ -71,6 +71,7 @@ public final class ReadingWriter: @unchecked Sendable {
     private var thread: NamedThread?
     /// Writer-thread state: the permanent error last logged, so it is logged once.
     private var rejectedSignature: String?
+    private var lastConnectFailureLogMs: Int64 = 0
 
     /// - Parameters:
     ///   - makeSink: called on the writer thread, which owns the store and its
@@ -255,10 +256,18 @@ public final class ReadingWriter: @unchecked Sendable {
                 counters.setLastError(text)
                 switch sink.classify(error) {
                 case .connectionLost:
+                    let now = Clock.wallMilliseconds()
                     if counters.connected.load(ordering: .relaxed) {
                         logger.error("batch not committed: connection lost; keeping it and reconnecting", metadata: [
                             "batch.rows": "\(rows.count)", "store.error": "\(text)", "store.backoff_ms": "\(backoff)",
                         ])
+                        lastConnectFailureLogMs = now
+                    } else if now - lastConnectFailureLogMs >= 10_000 {
+                        // Every failed connect is counted (retries); a line at most every 10 s.
+                        logger.error("cannot connect to the database; readings wait in the ring and the spool", metadata: [
+                            "store.error": "\(text)", "store.retries": "\(counters.retries.value)",
+                        ])
+                        lastConnectFailureLogMs = now
                     }
                     counters.connected.store(false, ordering: .relaxed)
                     sink.disconnect()

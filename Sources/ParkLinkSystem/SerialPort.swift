@@ -26,6 +26,9 @@ public enum SerialPort {
     public static func open(_ path: String, baud: UInt32) throws(SystemError) -> FileDescriptor {
         let fd = try FileDescriptor.open(path, flags: O_RDWR | O_NOCTTY | O_NONBLOCK)
         do {
+            // TIOCEXCL does not stop root; an exclusive flock on the open device does (it is
+            // the convention serial tools honour), within this process too.
+            try syscall("flock(LOCK_EX, \(path))") { flock(fd.raw, LOCK_EX | LOCK_NB) }
             try syscall("ioctl(TIOCEXCL, \(path))") { parklink_ioctl_tiocexcl(fd.raw) }
             try configureRaw(fd, baud: baud)
         } catch {

@@ -57,6 +57,16 @@ public final class IndependentGateway {
             process.signal(SIGKILL)
             throw GatewayFailed(message: "independent gateway did not print a device path (got '\(devicePath)')")
         }
+        // Keeps the pty's number taken until this object goes (after the test has stopped
+        // its pipeline): a pipeline still reopening this path after the gateway exited
+        // must never find another test's new gateway behind it. Never read from.
+        holder = open(devicePath, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+    }
+
+    private var holder: Int32 = -1
+
+    deinit {
+        if holder >= 0 { close(holder) }
     }
 
     public struct GatewayFailed: Error, CustomStringConvertible {
