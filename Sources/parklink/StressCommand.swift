@@ -20,7 +20,8 @@ struct StressCommand: ParsableCommand {
             emitted = every reading the sensors produced, including those the gateway dropped \
             before giving them a seq (tx_dropped); lost = emitted − stored, broken down by reason. \
             Faults: noise (1% bad CRC + 1% noise bursts), db-restart (SIGKILL the server at 1/3, \
-            restart 3 s later), db-stall (FLUSH TABLES WITH READ LOCK for 20 s at 1/3), unplug \
+            restart --down-seconds later, 3 by default), db-stall (FLUSH TABLES WITH READ LOCK for \
+            --stall-seconds, 20 by default, at 1/3), unplug \
             (the cable out for 2 s at 1/2). Exit 0 when no reading sent intact is missing, the \
             daemon exited 0, and (with --fault none) nothing at all was lost. With --json the \
             last line of stdout is one JSON object.
@@ -44,6 +45,10 @@ struct StressCommand: ParsableCommand {
     var insertMethod: ApplianceConfig.InsertMethod = .arrayBinding
     @Option(name: .customLong("tx-buffer-kib"), help: "The simulated gateway's transmit buffer, KiB.")
     var txBufferKiB = 64
+    @Option(name: .customLong("down-seconds"), help: "db-restart: how long the server stays down (default 3).")
+    var downSeconds = 3.0
+    @Option(name: .customLong("stall-seconds"), help: "db-stall: how long the read lock is held (default 20).")
+    var stallSeconds = 20.0
     @Flag(name: .long, help: "Print the report as one JSON object on the last line of stdout.")
     var json = false
 
@@ -84,6 +89,8 @@ struct StressCommand: ParsableCommand {
         o.stateDirectory = global.stateDirectory
         o.txBufferBytes = txBufferKiB * 1024
         o.insertMethod = insertMethod
+        o.restartDownSeconds = downSeconds
+        o.stallSeconds = stallSeconds
         return o
     }
 }

@@ -69,6 +69,11 @@ public struct StressOptions: Sendable {
             return "--fault db-stall holds the lock for \(Int(stallSeconds)) s from 1/3 of the run: give --duration above \(Int(stallSeconds)) (e.g. 60)"
         }
         if txBufferBytes < 1024 { return "--tx-buffer-kib must be at least 1" }
+        if !(restartDownSeconds >= 0) || restartDownSeconds > 3_600 { return "--down-seconds must be between 0 and 3600" }
+        if !(stallSeconds > 0) || stallSeconds > 3_600 { return "--stall-seconds must be above 0 and at most 3600" }
+        if fault == .dbRestart && durationSeconds / 3 + restartDownSeconds >= durationSeconds {
+            return "--fault db-restart keeps the server down \(Int(restartDownSeconds)) s from 1/3 of the run: give a longer --duration"
+        }
         return nil
     }
 }
