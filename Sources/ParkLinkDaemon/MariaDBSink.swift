@@ -20,6 +20,8 @@ final class MariaDBSink: BatchSink {
 
     func disconnect() { transaction.disconnect() }
 
+    func storedResumePoints() throws -> [SessionKey: UInt64] { try transaction.resumePoints() }
+
     func classify(_ error: any Error) -> WriteFailure {
         switch BatchTransaction.classify(error) {
         case .connectionLost: .connectionLost

@@ -98,6 +98,7 @@ public final class Pipeline: @unchecked Sendable {
                                logger: logger, makeSink: { [sessions] in makeSink(sessions) },
                                sessions: sessions, spool: spool,
                                afterCommit: { [sensorStates, sessions] rows in sensorStates.record(rows, sessions: sessions) })
+        writer.onGapRetracted = { [linkCounters] n in linkCounters.missingReadings.add(-n) }
     }
 
     public func start() throws {

@@ -15,6 +15,10 @@ public protocol BatchSink: AnyObject {
     func disconnect()
     /// What an error of `connect` or `write` means for the next attempt.
     func classify(_ error: any Error) -> WriteFailure
+    /// Where the stored sessions end (next seq after the newest stored reading), read once
+    /// the sink is connected: a gap the reader reported for seqs already stored (it had no
+    /// resume points because the database was away at start) is no gap.
+    func storedResumePoints() throws -> [SessionKey: UInt64]
     /// Two errors with the same signature are the same refusal (the same step and server
     /// code, whatever the message's details): a permanent error is logged once per signature.
     func signature(of error: any Error) -> String
@@ -22,6 +26,7 @@ public protocol BatchSink: AnyObject {
 
 extension BatchSink {
     public func signature(of error: any Error) -> String { "\(error)" }
+    public func storedResumePoints() throws -> [SessionKey: UInt64] { [:] }
 }
 
 /// The writer's three ways of going on after a failed batch.
@@ -68,10 +73,14 @@ public final class ReadingWriter: @unchecked Sendable {
     private let _spooledAtShutdown = Locked(0)
     private let spool: Spool?
     private let sessions: SessionTable
+    /// Told how many readings a gap event claimed that were in fact stored.
+    public var onGapRetracted: (@Sendable (Int) -> Void)?
     private var thread: NamedThread?
     /// Writer-thread state: the permanent error last logged, so it is logged once.
     private var rejectedSignature: String?
     private var lastConnectFailureLogMs: Int64 = 0
+    /// The stored sessions' resume points, once read (see `BatchSink.storedResumePoints`).
+    private var storedResume: [SessionKey: UInt64]?
 
     /// - Parameters:
     ///   - makeSink: called on the writer thread, which owns the store and its
@@ -146,7 +155,7 @@ public final class ReadingWriter: @unchecked Sendable {
                     n = ring.pop(into: batch, max: capacity, lingerMs: 0, firstWaitMs: 100)
                 }
             }
-            let pendingEvents = events.takeAll()
+            var pendingEvents = events.takeAll()
             if n == 0 && pendingEvents.isEmpty {
                 if ring.isDrained { break }
                 continue
@@ -155,7 +164,7 @@ public final class ReadingWriter: @unchecked Sendable {
             counters.inFlight.store(spoolEnd == nil ? n : 0, ordering: .relaxed)
             counters.batchStartedAtMs.store(Clock.wallMilliseconds(), ordering: .relaxed)
             let rows = UnsafeBufferPointer(start: batch, count: n)
-            guard let inserted = commitWithRetry(store, rows, pendingEvents) else {
+            guard let inserted = commitWithRetry(store, rows, &pendingEvents) else {
                 stopWithoutDatabase(batch: batch, count: n, fromSpool: spoolEnd != nil, capacity: capacity)
                 return
             }
@@ -180,6 +189,24 @@ public final class ReadingWriter: @unchecked Sendable {
             batch.deinitialize(count: n)
         }
         logger.info("writer stopped", metadata: ["store.rows_committed": "\(counters.rowsCommitted.value)"])
+    }
+
+    /// Gap events trimmed to the seqs not already stored: what a previous run stored is
+    /// not missing, whatever the reader (started without resume points) concluded. The
+    /// retracted count is handed to `onGapRetracted` so the link's figures stay true.
+    private func withoutStoredSeqs(_ events: [LinkEvent]) -> [LinkEvent] {
+        guard let stored = storedResume, !stored.isEmpty else { return events }
+        return events.compactMap { e in
+            guard case .gap(let key, let first, let count, let at) = e, let next = stored[key], UInt64(first) < next else {
+                return e
+            }
+            let covered = UInt32(min(UInt64(count), next - UInt64(first)))
+            onGapRetracted?(Int(covered))
+            logger.info("gap already stored by an earlier run: not a gap", metadata: [
+                "link.session": "\(key)", "gap.first_seq": "\(first)", "gap.retracted": "\(covered)",
+            ])
+            return covered == count ? nil : .gap(key, firstMissing: first + covered, count: count - covered, atMs: at)
+        }
     }
 
     /// Stop was asked and the database cannot take the rest. With a spool, the batch (unless
@@ -229,7 +256,7 @@ public final class ReadingWriter: @unchecked Sendable {
     /// the server's code and the step, shown in `status` and raised as an alert through
     /// `counters.writeRejected`, then retried every `permanentRetryMs` on a fresh
     /// connection, so the batch goes in as soon as somebody fixes the cause.
-    private func commitWithRetry(_ sink: BatchSink, _ rows: UnsafeBufferPointer<StampedReading>, _ pendingEvents: [LinkEvent]) -> Int? {
+    private func commitWithRetry(_ sink: BatchSink, _ rows: UnsafeBufferPointer<StampedReading>, _ pendingEvents: inout [LinkEvent]) -> Int? {
         var backoff = config.initialBackoffMs
         while true {
             let wait: Int
@@ -239,7 +266,9 @@ public final class ReadingWriter: @unchecked Sendable {
                     counters.connected.store(true, ordering: .relaxed)
                     counters.connects.add(1)
                     logger.info("database connected")
+                    if storedResume == nil, let points = try? sink.storedResumePoints() { storedResume = points }
                 }
+                if storedResume != nil { pendingEvents = withoutStoredSeqs(pendingEvents) }
                 let inserted = try sink.write(rows, events: pendingEvents)
                 if counters.lastError != nil { counters.setLastError(nil) }
                 if let rejected = counters.writeRejected {

@@ -130,6 +130,12 @@ public final class BatchTransaction {
         }
     }
 
+    /// Where the stored sessions end (see `ReadingHistory.resumePoints`), on this connection.
+    public func resumePoints() throws -> [SessionKey: UInt64] {
+        guard let c = connection else { throw StepError(step: "connect", underlying: MariaDBError.notConnected) }
+        return try ReadingHistory(connection: c).resumePoints()
+    }
+
     public func disconnect() {
         inserter = nil
         recorder = nil

@@ -119,4 +119,50 @@ struct SpoolEndToEndTests {
         let sent = Set(manifest.readings)
         #expect(stored.allSatisfy { sent.contains($0) }, "every stored reading is one the gateway sent, unchanged")
     }
+
+    @Test("started while the database is down: no false gap for what an earlier run stored, 0 lost")
+    func startWithDatabaseDown() throws {
+        let (server, dsn) = try server("spool_start_down")
+        defer { try? server.destroy() }
+        let gateway = try IndependentGateway(arguments: [
+            "--framing", "binary", "--rate", "3000", "--count", "30000", "--sensors", "300", "--seed", "8",
+        ])
+        let state = Repository.temporaryDirectory("plstartdown")
+        func pipeline() throws -> Pipeline {
+            var c = ApplianceConfig()
+            c.device = gateway.devicePath
+            c.framing = .binary
+            c.batchLingerMs = 5
+            var logger = Logger(label: "start-down")
+            logger.logLevel = .warning
+            return try Pipeline.overMariaDB(
+                options: .init(config: c, device: gateway.devicePath, state: StateDirectory(path: state),
+                               databaseLabel: dsn.description),
+                dsn: dsn, logger: logger)
+        }
+        // An earlier run stores part of the gateway's boot.
+        let first = try pipeline()
+        try first.start()
+        #expect(eventually(timeoutSeconds: 10) { first.storeCounters.rowsCommitted.value > 3_000 })
+        #expect(first.stop() == 0)
+
+        // The database is down when the appliance starts again, and comes back later.
+        try server.killServer()
+        let second = try pipeline()
+        try second.start()
+        Thread.sleep(forTimeInterval: 4)
+        #expect(second.storeCounters.rowsCommitted.value == 0)
+        _ = try server.start()
+        let manifest = try gateway.finish()
+        #expect(eventually(timeoutSeconds: 60) {
+            let s = second.snapshot()
+            return s.accounting.in_flight == 0 && s.accounting.balanced
+        })
+        let status = second.snapshot()
+        #expect(second.stop() == 0)
+        #expect(status.link.missing_readings == 0, "no gap: what the first run stored is not missing")
+        let gaps = try query(dsn, "SELECT COUNT(*) FROM link_gaps")[0][0]
+        #expect(gaps == "0", "no false gap recorded")
+        try expectEveryReadingStored(manifest, dsn)
+    }
 }
