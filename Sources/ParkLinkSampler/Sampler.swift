@@ -47,7 +47,7 @@ public final class Sampler: @unchecked Sendable {
         self.counters = counters
         self.logger = logger
         self.wake = try WakePipe()
-        var f = Self.loadForecaster(config.forecasterStateFile)
+        var f = config.forecasterStateFile.flatMap { ForecasterStateFile.load($0, logger: logger) }
             ?? FacilityForecaster(capacities: Dictionary(uniqueKeysWithValues: config.zones.zones.map { ($0.id, Double($0.capacity)) }))
         // The zone map may have changed since the state was saved.
         for zone in f.zoneNames where config.zones.zones.first(where: { $0.id == zone }) == nil { f.removeZone(zone) }
@@ -331,20 +331,12 @@ public final class Sampler: @unchecked Sendable {
 
     // MARK: - Forecaster persistence
 
-    private static func loadForecaster(_ path: String?) -> FacilityForecaster? {
-        guard let path, let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try? JSONDecoder().decode(FacilityForecaster.self, from: data)
-    }
-
     private func saveForecasters(force: Bool) {
         guard let path = config.forecasterStateFile, !config.zones.isEmpty else { return }
         let now = Clock.wallMilliseconds()
         guard force || now - lastForecasterSaveMs >= 300_000 else { return }
         lastForecasterSaveMs = now
-        guard let data = try? JSONEncoder().encode(forecaster) else { return }
-        let tmp = path + ".tmp"
-        // Write aside, then rename: a crash mid-write never leaves a torn state file.
-        if FileManager.default.createFile(atPath: tmp, contents: data), rename(tmp, path) != 0 {
+        if !ForecasterStateFile.save(forecaster, to: path) {
             logger.warning("cannot save the forecaster state", metadata: ["sampler.file": "\(path)", "sampler.errno": "\(errno)"])
         }
     }
