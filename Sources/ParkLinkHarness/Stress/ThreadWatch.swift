@@ -18,7 +18,7 @@ import Glibc
 /// overflows when its own thread, or the daemon's reader, waits that long for a CPU,
 /// whatever the code does.
 final class ThreadWatch: @unchecked Sendable {
-    // @unchecked: `thread` is touched by init/stop only; the state is locked.
+    // @unchecked: the state is locked; the rest is immutable or the `ServiceThread`.
     struct Stall: Sendable, Encodable {
         var at_s: Double
         var thread: String
@@ -51,27 +51,27 @@ final class ThreadWatch: @unchecked Sendable {
     private let daemonPid: Int32
     private let startNs: UInt64
     private let state = Locked(State())
-    private let stopping = Locked(false)
     private let loadStart = ThreadWatch.loadAverage()
-    private var thread: NamedThread?
+    private let service: ServiceThread
 
     /// Starts watching; times are seconds since `startNs` (when sending began).
-    init(daemonPid: Int32, startNs: UInt64) {
+    init(daemonPid: Int32, startNs: UInt64) throws {
         self.daemonPid = daemonPid
         self.startNs = startNs
-        thread = NamedThread(name: "pl-stress-watch") { [self] in run() }
+        service = try ServiceThread(name: "pl-stress-watch")
+        service.start { [self] in run() }
     }
 
     private func run() {
         var lastScan: UInt64 = 0
-        while !stopping.withLock({ $0 }) {
+        while !service.isStopping {
             let now = Clock.monotonicNanoseconds()
             if now &- lastScan > 1_000_000_000 {
                 rescan()
                 lastScan = now
             }
             sample(now: now)
-            Clock.sleep(milliseconds: 10)
+            _ = try? service.wait(timeoutMs: 10)
         }
     }
 
@@ -123,8 +123,7 @@ final class ThreadWatch: @unchecked Sendable {
 
     /// Stops watching and says what it saw. Safe to call twice.
     func stop() -> Summary {
-        stopping.withLock { $0 = true }
-        thread?.join()
+        service.stop()
         return state.withLock { s in
             Summary(totals: s.totals, longestWaitMs: s.longest, stalls: s.stalls,
                     loadAverageStart: loadStart, loadAverageEnd: Self.loadAverage())
