@@ -32,7 +32,7 @@ public enum UnixSocket {
         var addr = try address(path)
         let fd = FileDescriptor(adopting: try syscall("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }, label: path)
         unlink(path)
-        try withUnsafePointer(to: &addr) { p throws(SystemError) in
+        _ = try withUnsafePointer(to: &addr) { p throws(SystemError) in
             try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in
                 try syscall("bind(\(path))") { bind(fd.raw, sa, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
@@ -46,7 +46,7 @@ public enum UnixSocket {
     public static func connect(path: String) throws -> FileDescriptor {
         var addr = try address(path)
         let fd = FileDescriptor(adopting: try syscall("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }, label: path)
-        try withUnsafePointer(to: &addr) { p throws(SystemError) in
+        _ = try withUnsafePointer(to: &addr) { p throws(SystemError) in
             try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in
                 try syscall("connect(\(path))") { Glibc.connect(fd.raw, sa, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
