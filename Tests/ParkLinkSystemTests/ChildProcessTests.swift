@@ -77,15 +77,16 @@ struct ChildProcessTests {
 struct ProcessStatsTests {
     @Test("this process's threads are found by the names NamedThread gives them")
     func threadsByName() throws {
-        let release = Locked(false)
+        let running = Locked(false), release = Locked(false)
         let thread = NamedThread(name: "pl-test-stats") {
-            var spin = 0
-            while !release.withLock({ $0 }) { spin &+= 1 }
+            running.withLock { $0 = true }  // named by now: the name is set before the body runs
+            while !release.withLock({ $0 }) { Clock.sleep(milliseconds: 1) }
         }
         defer {
             release.withLock { $0 = true }
             thread.join()
         }
+        for _ in 0..<10_000 where !running.withLock({ $0 }) { Clock.sleep(milliseconds: 1) }
         let me = getpid()
         let found = try #require(ProcessStats.thread(named: "pl-test-stats", pid: me))
         #expect(ProcessStats.threads(pid: me).contains(found))
