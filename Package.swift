@@ -113,6 +113,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "ParkLinkSystemTests",
+            dependencies: ["ParkLinkSystem"]
+        ),
+        .testTarget(
             name: "ParkLinkIngestTests",
             dependencies: ["ParkLinkIngest", "ParkLinkSystem", "ParkLinkProtocol", "ParkLinkSimulator", "ParkLinkTestSupport"]
         ),

@@ -10,45 +10,38 @@ import ParkLinkSystem
 /// A thread of its own that only reads atomics and short-locked copies, so a technician
 /// hammering `parklink status` cannot slow the reader.
 public final class StatusServer: @unchecked Sendable {
-    // @unchecked: `thread` is touched by start/stop only; the rest is immutable or thread-safe.
+    // @unchecked: `listener` is closed by `stop` after the thread has ended; the rest is
+    // immutable or thread-safe.
     public typealias Handler = @Sendable (_ request: String) -> String
 
     public let path: String
     private let listener: FileDescriptor
-    private let wake: WakePipe
+    private let service: ServiceThread
     private let handler: Handler
     private let logger: Logger
-    private let stopping = Locked(false)
-    private var thread: NamedThread?
 
     public init(path: String, logger: Logger, handler: @escaping Handler) throws {
         self.path = path
         self.listener = try UnixSocket.listen(path: path)
-        self.wake = try WakePipe()
+        self.service = try ServiceThread(name: "pl-status")
         self.handler = handler
         self.logger = logger
     }
 
     public func start() {
-        thread = NamedThread(name: "pl-status") { [self] in run() }
+        service.start { [self] in run() }
     }
 
     public func stop() {
-        stopping.withLock { $0 = true }
-        wake.wake()
-        thread?.join()
-        thread = nil
+        service.stop()
         listener.close()
         unlink(path)
     }
 
     private func run() {
-        while !stopping.withLock({ $0 }) {
-            guard let ready = try? Poll.wait([
-                PollRequest(fd: listener.raw, events: Int16(POLLIN)),
-                PollRequest(fd: wake.readEnd.raw, events: Int16(POLLIN)),
-            ], timeoutMs: 1_000) else { continue }
-            if ready[1] != 0 { wake.drain() }
+        while !service.isStopping {
+            guard let ready = try? service.wait(for: [PollRequest(fd: listener.raw, events: Int16(POLLIN))], timeoutMs: 1_000)
+            else { continue }
             guard ready[0] & Int16(POLLIN) != 0, let client = try? UnixSocket.accept(listener) else { continue }
             UnixSocket.setTimeouts(client, milliseconds: 2_000)
             do {

@@ -46,6 +46,11 @@ public enum WriteFailure: Sendable, Equatable {
 /// forgets them only after the commit. On any error it keeps the batch, reconnects with
 /// capped exponential backoff and writes the same batch again: the key
 /// (gateway_id, boot_id, seq) makes the replay harmless.
+///
+/// Its thread is a plain `NamedThread`, not a `ServiceThread`: it waits in the ring's
+/// condition variable, not in `poll`, so a wake pipe would wake nothing, and it is not
+/// stopped by a flag but by the ring: `finish()` closes the ring, and the thread ends
+/// once it has committed what was in it (or the shutdown grace period is over).
 public final class ReadingWriter: @unchecked Sendable {
     // @unchecked: `thread` is touched by start/stop only; the store is used by the
     // writer thread alone; everything else is thread-safe.

@@ -16,7 +16,7 @@ import ParkLinkSystem
 /// (100 ms doubling to `maxBackoffMs`) and reopens the same path, logging each transition.
 public final class SerialReader: @unchecked Sendable {
     // @unchecked: the mutable link state lives in the thread's locals; shared pieces are
-    // the ring, queues and atomics, each thread-safe; `thread` is touched by start/stop only.
+    // the ring, queues, atomics and the service thread, each thread-safe.
     public struct Config: Sendable {
         public var device: String
         public var baud: UInt32 = 115_200
@@ -44,10 +44,8 @@ public final class SerialReader: @unchecked Sendable {
     private let sessions: SessionTable
     private let spool: Spool?
     private let logger: Logger
-    private let wake: WakePipe
-    private let stopping = Locked(false)
+    private let service: ServiceThread
     private let downlink = Locked<[Message]>([])
-    private var thread: NamedThread?
 
     public init(
         config: Config, ring: RingBuffer<StampedReading>, events: LinkEventQueue,
@@ -60,27 +58,24 @@ public final class SerialReader: @unchecked Sendable {
         self.sessions = sessions
         self.counters = counters
         self.logger = logger
-        self.wake = try WakePipe()
+        self.service = try ServiceThread(name: "pl-reader")
     }
 
+    /// Starts the reader thread. Call once.
     public func start() {
-        precondition(thread == nil)
-        thread = NamedThread(name: "pl-reader") { [self] in run() }
+        service.start { [self] in run() }
     }
 
     /// Stops reading, hands every reading already decoded to the ring, and returns
-    /// when the thread has finished.
+    /// when the thread has finished. A second call does nothing more.
     public func stop() {
-        stopping.withLock { $0 = true }
-        wake.wake()
-        thread?.join()
-        thread = nil
+        service.stop()
     }
 
     /// Queues a command for the gateway (LED, PING); the reader thread writes it.
     public func send(_ message: Message) {
         downlink.withLock { $0.append(message) }
-        wake.wake()
+        service.wake()
     }
 
     // MARK: - The thread
@@ -216,8 +211,6 @@ public final class SerialReader: @unchecked Sendable {
         var lastOpenError: SystemError?
         var lastPingMs: Int64 = 0
 
-        func isStopping() -> Bool { stopping.withLock { $0 } }
-
         func publish() {
             let wantsPing = sink.hand(over: ring, spool: spool, highWater: config.spoolHighWater ?? ring.capacity / 2,
                                       sessions: sessions, events: events, counters: counters, logger: logger)
@@ -240,7 +233,7 @@ public final class SerialReader: @unchecked Sendable {
             decoder.finish(into: &sink)
         }
 
-        while !isStopping() {
+        while !service.isStopping {
             guard let fd = port else {
                 do {
                     let fd = try SerialPort.open(config.device, baud: config.baud)
@@ -259,8 +252,7 @@ public final class SerialReader: @unchecked Sendable {
                         logger.error("cannot open link, retrying", metadata: ["link.device": "\(config.device)", "link.error": "\(error)", "link.backoff_ms": "\(backoffMs)"])
                         lastOpenError = error
                     }
-                    _ = try? Poll.wait([PollRequest(fd: wake.readEnd.raw, events: Int16(POLLIN))], timeoutMs: Int32(backoffMs))
-                    wake.drain()
+                    _ = try? service.wait(timeoutMs: Int32(backoffMs))
                     drainDownlink(to: nil)
                     backoffMs = min(backoffMs * 2, config.maxBackoffMs)
                     sink.tick(now: Clock.wallMilliseconds())
@@ -269,21 +261,18 @@ public final class SerialReader: @unchecked Sendable {
                 continue
             }
 
-            let revents: [Int16]
+            let ready: ServiceThread.Wakeup
             do {
-                revents = try Poll.wait([
-                    PollRequest(fd: fd.raw, events: Int16(POLLIN)),
-                    PollRequest(fd: wake.readEnd.raw, events: Int16(POLLIN)),
-                ], timeoutMs: config.tickMs)
+                ready = try service.wait(for: [PollRequest(fd: fd.raw, events: Int16(POLLIN))], timeoutMs: config.tickMs)
             } catch {
                 logger.critical("poll failed", metadata: ["link.error": "\(error)"])
                 hangUp(fd, reason: "\(error)")
                 continue
             }
-            if revents[1] != 0 {
-                wake.drain()
+            if ready.woken {
                 drainDownlink(to: fd)
             }
+            let revents = ready.revents
             var gone: String?
             if revents[0] & Int16(POLLIN) != 0 {
                 // Take what is there now, in a few large reads, then decode and push once.

@@ -15,19 +15,17 @@ import ParkLinkSystem
 /// is slow or down, only the sampler waits (and raises DB_DOWN).
 public final class Sampler: @unchecked Sendable {
     // @unchecked: mutable state is confined to the sampler thread, except `book`,
-    // `published`, `pendingTransitions` and `stopping`, which are `Locked`.
+    // `published` and `pendingTransitions`, which are `Locked`, and `service`.
     public let config: SamplerConfig
     private let dsn: DSN
     private let sensors: SensorStateTable
     private let counters: @Sendable () -> PipelineCounters
     private let logger: Logger
-    private let wake: WakePipe
-    private let stopping = Locked(false)
+    private let service: ServiceThread
     private let book = Locked<AlertBook?>(nil)
     private let pendingTransitions = Locked<[AlertTransition]>([])
     private let published = Locked<[String: JSONValue]>([:])
     private let runs = Locked(0)
-    private var thread: NamedThread?
 
     // Sampler-thread state.
     /// One model for all zones: they share what they learn (see `FacilityForecaster`).
@@ -46,7 +44,7 @@ public final class Sampler: @unchecked Sendable {
         self.sensors = sensors
         self.counters = counters
         self.logger = logger
-        self.wake = try WakePipe()
+        self.service = try ServiceThread(name: "pl-sampler")
         var f = config.forecasterStateFile.flatMap { ForecasterStateFile.load($0, logger: logger) }
             ?? FacilityForecaster(capacities: Dictionary(uniqueKeysWithValues: config.zones.zones.map { ($0.id, Double($0.capacity)) }))
         // The zone map may have changed since the state was saved.
@@ -58,14 +56,14 @@ public final class Sampler: @unchecked Sendable {
     }
 
     public func start() {
-        thread = NamedThread(name: "pl-sampler") { [self] in run() }
+        service.start { [self] in run() }
     }
 
+    /// Lets the cycle in progress finish, writes what changed since (if the database
+    /// answers), saves the forecaster, and returns when the thread has finished. A second
+    /// call does nothing more.
     public func stop() {
-        stopping.withLock { $0 = true }
-        wake.wake()
-        thread?.join()
-        thread = nil
+        service.stop()
     }
 
     /// Completed cycles.
@@ -88,7 +86,7 @@ public final class Sampler: @unchecked Sendable {
             if case .acknowledged(let t) = r { pendingTransitions.withLock { $0.append(t) } }
             return r
         }
-        if case .acknowledged = result { wake.wake() }
+        if case .acknowledged = result { service.wake() }
         return result
     }
 
@@ -107,14 +105,13 @@ public final class Sampler: @unchecked Sendable {
         MariaDB.threadInit()
         defer { MariaDB.threadEnd() }
         let store = SamplerDatabase(dsn: dsn, appliance: config.applianceId)
-        while !stopping.withLock({ $0 }) {
+        while !service.isStopping {
             let started = Clock.monotonicNanoseconds()
             config.cycleHook?()
             cycle(store)
             let tookMs = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
             let wait = max(10, config.intervalMs - tookMs)
-            _ = try? Poll.wait([PollRequest(fd: wake.readEnd.raw, events: Int16(POLLIN))], timeoutMs: Int32(wait))
-            wake.drain()
+            _ = try? service.wait(timeoutMs: Int32(wait))
         }
         // Last words: what changed since the last cycle reaches the database if it can.
         if let t = Optional(pendingTransitions.withLock { $0 }), !t.isEmpty, (try? store.write(t)) != nil {

@@ -20,7 +20,7 @@ import ParkLinkSystem
 public final class GatewaySimulator: @unchecked Sendable {
     // @unchecked: the engine is owned by the thread while it runs and by the caller of
     // `close()` after `waitUntilFinished()` (handed over through `Locked`); everything
-    // else shared is behind `Locked` or immutable.
+    // else shared is behind `Locked`, immutable, or the `ServiceThread`.
 
     public enum State: Sendable, Equatable {
         /// Made, not started.
@@ -41,7 +41,6 @@ public final class GatewaySimulator: @unchecked Sendable {
 
     let shared: SimulatorShared
     private let engine: Locked<SimulatorEngine?>
-    private let thread = Locked<NamedThread?>(nil)
 
     /// Creates the pty (and the link, if `config.linkPath` is set); nothing is sent until
     /// `start()`.
@@ -56,7 +55,7 @@ public final class GatewaySimulator: @unchecked Sendable {
 
     deinit {
         requestStop()
-        thread.withLock { $0 }?.join()
+        shared.thread.join()
         engine.withLock { $0?.close() }
     }
 
@@ -95,14 +94,11 @@ public final class GatewaySimulator: @unchecked Sendable {
 
     /// Starts the simulator's thread. Call once.
     public func start() {
-        thread.withLock { t in
-            precondition(t == nil, "GatewaySimulator.start() called twice")
-            let engine = self.engine
-            t = NamedThread(name: "pl-simulator") {
-                guard var e = engine.withLock({ box -> SimulatorEngine? in defer { box = nil }; return box }) else { return }
-                e.run()
-                engine.withLock { $0 = e }
-            }
+        let engine = self.engine
+        shared.thread.start {
+            guard var e = engine.withLock({ box -> SimulatorEngine? in defer { box = nil }; return box }) else { return }
+            e.run()
+            engine.withLock { $0 = e }
         }
     }
 
@@ -121,8 +117,7 @@ public final class GatewaySimulator: @unchecked Sendable {
 
     /// Waits for the thread: for a run with `durationSeconds`, until it is over.
     public func waitUntilFinished() {
-        let t = thread.withLock { $0 }
-        t?.join()
+        shared.thread.join()
     }
 
     /// Hangs up the pty for good (stopping first if needed). Readings the host had not
@@ -160,6 +155,13 @@ public final class GatewaySimulator: @unchecked Sendable {
 }
 
 /// What the simulator's thread shares with everyone else.
+///
+/// The thread is a `ServiceThread` for its name, its wake pipe and a join that is safe
+/// from any thread, but it is never stopped through the service's stop flag: stopping a
+/// gateway means "stop sending, let the host read the queue, send a last HB", a command
+/// that must take its turn in `commands` after the faults queued before it (an unplug,
+/// then a stop). So `requestStop()` queues `.stop` and wakes the thread, and `stop()`
+/// then joins it.
 final class SimulatorShared: Sendable {
     enum Command: Sendable {
         case stop
@@ -173,16 +175,16 @@ final class SimulatorShared: Sendable {
     let state = Locked(GatewaySimulator.State.created)
     let devicePath: Locked<String>
     let commands = Locked<[Command]>([])
-    let wake: WakePipe
+    let thread: ServiceThread
 
     init(devicePath: String) throws(SystemError) {
         self.devicePath = Locked(devicePath)
-        wake = try WakePipe()
+        thread = try ServiceThread(name: "pl-simulator")
     }
 
     func send(_ command: Command) {
         commands.withLock { $0.append(command) }
-        wake.wake()
+        thread.wake()
     }
 
     func takeCommands() -> [Command] {

@@ -88,20 +88,13 @@ struct SimulatorEngine {
         }
         let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
         defer { readBuffer.deallocate() }
-        var fds = [
-            pollfd(fd: -1, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: shared.wake.readEnd.raw, events: Int16(POLLIN), revents: 0),
-        ]
         while true {
             if case .finished = phase { break }
-            fds[0].fd = linkOpen ? link.controller.raw : -1
-            fds[0].revents = 0
-            fds[1].revents = 0
-            _ = try? syscall("poll") { poll(&fds, 2, Int32(config.tickMilliseconds)) }
-            if fds[1].revents != 0 {
-                shared.wake.drain()
-            }
-            if linkOpen && fds[0].revents & Int16(POLLIN) != 0 {
+            // A fault or a stop wakes the wait early (the commands are taken below).
+            let downlinkReady = (try? shared.thread.wait(
+                for: [PollRequest(fd: linkOpen ? link.controller.raw : -1, events: Int16(POLLIN))],
+                timeoutMs: Int32(config.tickMilliseconds)))?[0] ?? 0
+            if linkOpen && downlinkReady & Int16(POLLIN) != 0 {
                 readDownlink(into: readBuffer)
             }
             let now = Clock.monotonicNanoseconds()

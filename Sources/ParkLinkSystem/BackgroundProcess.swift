@@ -7,6 +7,8 @@ import Glibc
 /// /dev/null), signal dispositions and mask reset to the defaults (a parent that blocks
 /// SIGTERM or ignores SIGPIPE must not pass that on through exec), optionally in a new
 /// session (it outlives a terminal and the CLI) or a new process group.
+///
+/// `ChildProcess` spawns the same way, with pipes instead of a log.
 public enum BackgroundProcess {
     public enum Detach: Sendable {
         /// Same session and process group as the caller.
@@ -25,6 +27,25 @@ public enum BackgroundProcess {
     public static func spawn(
         _ executable: String, _ arguments: [String], environment: [String]? = nil,
         log: String?, truncateLog: Bool = false, detach: Detach
+    ) throws(SystemError) -> pid_t {
+        try spawn(executable, arguments, environment: environment, detach: detach) { actions in
+            posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0)
+            if let log {
+                posix_spawn_file_actions_addopen(actions, 1, log, O_WRONLY | O_CREAT | (truncateLog ? O_TRUNC : O_APPEND), 0o640)
+            } else {
+                posix_spawn_file_actions_addopen(actions, 1, "/dev/null", O_WRONLY, 0)
+            }
+            posix_spawn_file_actions_adddup2(actions, 1, 2)
+        }
+    }
+
+    /// The one careful spawn, for `spawn(log:)` above and `ChildProcess`: signal
+    /// dispositions and mask reset, `detach` applied, the child's descriptors set up by
+    /// `files`. `searchPath`: look `executable` up in PATH (`posix_spawnp`) when it has no
+    /// slash.
+    static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String]?, searchPath: Bool = false,
+        detach: Detach, files: (UnsafeMutablePointer<posix_spawn_file_actions_t>) -> Void
     ) throws(SystemError) -> pid_t {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -50,20 +71,17 @@ public enum BackgroundProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if let log {
-            posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | (truncateLog ? O_TRUNC : O_APPEND), 0o640)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        }
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        files(&actions)
 
         var pid: pid_t = 0
         let rc = withCStrings([executable] + arguments) { argv in
-            if let environment {
-                return withCStrings(environment) { envp in posix_spawn(&pid, executable, &actions, &attr, argv, envp) }
+            func run(_ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+                searchPath
+                    ? posix_spawnp(&pid, executable, &actions, &attr, argv, envp)
+                    : posix_spawn(&pid, executable, &actions, &attr, argv, envp)
             }
-            return posix_spawn(&pid, executable, &actions, &attr, argv, environ)
+            if let environment { return withCStrings(environment) { run($0) } }
+            return run(environ)
         }
         guard rc == 0 else { throw SystemError(call: "posix_spawn(\(executable))", errno: rc) }
         return pid

@@ -1,6 +1,7 @@
 import Foundation
 import ParkLinkDaemon
 import ParkLinkStore
+import ParkLinkSystem
 import ParkLinkTestSupport
 import Testing
 
@@ -36,7 +37,7 @@ struct DaemonProcessTests {
     @Test("status without a daemon says so plainly and exits 1")
     func statusWithoutDaemon() throws {
         let p = try ChildProcess(Repository.parklinkExecutable, ["status", "--state-dir", Repository.temporaryDirectory("plnone")],
-                                 discardStderr: false)
+                                 standardError: .merge)
         #expect(p.wait(timeoutSeconds: 30) == 1)
         let text = p.output
         #expect(text.contains("not running"))
@@ -44,7 +45,7 @@ struct DaemonProcessTests {
 
     @Test("a bad argument prints usage and exits non-zero")
     func badArgument() throws {
-        let p = try ChildProcess(Repository.parklinkExecutable, ["run", "--baud", "banana"], discardStderr: false)
+        let p = try ChildProcess(Repository.parklinkExecutable, ["run", "--baud", "banana"], standardError: .merge)
         let status = p.wait(timeoutSeconds: 30)
         let text = p.output
         #expect(status != nil && status != 0)

@@ -1,4 +1,5 @@
 import Foundation
+import ParkLinkSystem
 import ParkLinkTestSupport
 import Testing
 
@@ -24,7 +25,8 @@ struct StressTests {
     /// Runs the built executable. With `stderr: false` only stdout is kept, so the
     /// report's last line is stdout's own; with `stderr: true` both, for messages.
     static func stress(_ arguments: [String], stderr: Bool = false, timeoutSeconds: Double = 120) throws -> Outcome {
-        let child = try ChildProcess(Repository.parklinkExecutable, ["stress"] + arguments, discardStderr: !stderr)
+        let child = try ChildProcess(Repository.parklinkExecutable, ["stress"] + arguments,
+                                     standardError: stderr ? .merge : .discard)
         let status = child.wait(timeoutSeconds: timeoutSeconds)
         if status == nil {
             child.signal(SIGTERM)

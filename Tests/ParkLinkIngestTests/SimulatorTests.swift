@@ -364,7 +364,7 @@ struct SimulatorTests {
             "--gap-at", "100", "--gap-len", "3", "--reboot-at", "1000", "--unannounced-reboot-at", "1500",
             "--wait-timeout", "10", "--drain-timeout", "10", "--linger", "0.2", "--manifest", manifestPath,
         ])
-        let path = try #require(process.firstLine(timeoutSeconds: 30))
+        let path = try #require(process.readLine(timeoutSeconds: 30))
         let host = try HostLink(path: path, encoding: encoding)
         defer { host.close() }
         try host.send(.ping)
@@ -492,7 +492,7 @@ private func repoRoot(_ file: String = #filePath) -> String {
 }
 
 private func runProcess(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = try ChildProcess(arguments[0], Array(arguments.dropFirst()), discardStderr: false)
+    let process = try ChildProcess(arguments[0], Array(arguments.dropFirst()), standardError: .merge)
     let status = process.wait(timeoutSeconds: 120) ?? -1
     return (status, process.output)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ParkLinkSystem
 
 /// `tools/independent_gateway.py` as a child process: a gateway written from
 /// PROTOCOL.md alone, sharing no code with the appliance, and its manifest of exactly
@@ -52,7 +53,7 @@ public final class IndependentGateway {
     public init(arguments: [String]) throws {
         manifestPath = Repository.temporaryDirectory("plgw") + "/manifest.json"
         process = try ChildProcess("python3", [Repository.root + "/tools/independent_gateway.py", "--manifest", manifestPath] + arguments)
-        devicePath = process.firstLine(timeoutSeconds: 30) ?? ""
+        devicePath = process.readLine(timeoutSeconds: 30) ?? ""
         guard devicePath.hasPrefix("/") else {
             process.signal(SIGKILL)
             throw GatewayFailed(message: "independent gateway did not print a device path (got '\(devicePath)')")

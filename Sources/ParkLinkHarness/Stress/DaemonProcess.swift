@@ -61,7 +61,7 @@ public final class DaemonProcess {
     @discardableResult
     public func poll() -> Exit? {
         if let exit { return exit }
-        if let hwm = ProcessStats.peakRSSKiB(pid: pid) { lastPeakRSSKiB = max(lastPeakRSSKiB, hwm) }
+        if let hwm = ProcessStats.memory(pid: pid)?.peakResidentKiB { lastPeakRSSKiB = max(lastPeakRSSKiB, hwm) }
         var status: Int32 = 0
         var usage = rusage()
         let r = wait4(pid, &status, WNOHANG, &usage)

@@ -9,6 +9,11 @@ import ParkLinkSystem
 /// keeps a timestamped log of what it did for the report.
 ///
 /// Times are seconds since the gateway started sending.
+///
+/// Its thread is a plain `NamedThread`, not a `ServiceThread`: it is not a service that
+/// runs until stopped but one errand (sleep until the moment, inject, end), and nobody
+/// cuts it short: `join()` means "wait until the fault is over" (the stall released,
+/// the server back), so there is no stop flag or wake pipe to share.
 final class FaultInjector: @unchecked Sendable {
     // @unchecked: `thread` is touched by start/join (the harness's thread) only; the log is locked.
     typealias Event = StressReport.FaultEvent

@@ -2,6 +2,7 @@ import ParkLinkDaemon
 import Foundation
 import Logging
 import ParkLinkStore
+import ParkLinkSystem
 
 #if canImport(Glibc)
 import Glibc

@@ -61,7 +61,7 @@ public enum StressRunner {
         let sendingStarted = try waitUntilSending(sim, daemon: daemon)
         let faults = FaultInjector(options: o, database: db, simulator: sim)
         faults.start(sendingStartedAtNs: sendingStarted)
-        let watch = ThreadWatch(daemonPid: daemon.pid, startNs: sendingStarted)
+        let watch = try ThreadWatch(daemonPid: daemon.pid, startNs: sendingStarted)
         defer { _ = watch.stop() }
         var failures: [String] = []
         var timeline: [StressReport.TimelinePoint] = []

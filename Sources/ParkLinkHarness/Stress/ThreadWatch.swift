@@ -1,5 +1,3 @@
-import ParkLinkDaemon
-import Foundation
 import ParkLinkSystem
 
 #if canImport(Glibc)
@@ -18,7 +16,7 @@ import Glibc
 /// overflows when its own thread, or the daemon's reader, waits that long for a CPU,
 /// whatever the code does.
 final class ThreadWatch: @unchecked Sendable {
-    // @unchecked: `thread` is touched by init/stop only; the state is locked.
+    // @unchecked: the state is locked; the rest is immutable or the `ServiceThread`.
     struct Stall: Sendable, Encodable {
         var at_s: Double
         var thread: String
@@ -37,8 +35,14 @@ final class ThreadWatch: @unchecked Sendable {
 
     private struct Watched {
         var name: String
-        var path: String
+        var pid: pid_t
+        /// nil: the process as a whole (a kernel worker, one thread).
+        var tid: pid_t?
         var lastWaitNs: Double?
+
+        func sample() -> ProcessStats.Scheduling? {
+            if let tid { ProcessStats.scheduling(pid: pid, thread: tid) } else { ProcessStats.scheduling(pid: pid) }
+        }
     }
 
     private struct State {
@@ -51,27 +55,27 @@ final class ThreadWatch: @unchecked Sendable {
     private let daemonPid: Int32
     private let startNs: UInt64
     private let state = Locked(State())
-    private let stopping = Locked(false)
     private let loadStart = ThreadWatch.loadAverage()
-    private var thread: NamedThread?
+    private let service: ServiceThread
 
     /// Starts watching; times are seconds since `startNs` (when sending began).
-    init(daemonPid: Int32, startNs: UInt64) {
+    init(daemonPid: Int32, startNs: UInt64) throws {
         self.daemonPid = daemonPid
         self.startNs = startNs
-        thread = NamedThread(name: "pl-stress-watch") { [self] in run() }
+        service = try ServiceThread(name: "pl-stress-watch")
+        service.start { [self] in run() }
     }
 
     private func run() {
         var lastScan: UInt64 = 0
-        while !stopping.withLock({ $0 }) {
+        while !service.isStopping {
             let now = Clock.monotonicNanoseconds()
             if now &- lastScan > 1_000_000_000 {
                 rescan()
                 lastScan = now
             }
             sample(now: now)
-            Clock.sleep(milliseconds: 10)
+            _ = try? service.wait(timeoutMs: 10)
         }
     }
 
@@ -79,22 +83,18 @@ final class ThreadWatch: @unchecked Sendable {
     private func rescan() {
         var found: [Watched] = []
         for (pid, prefix, names) in [(daemonPid, "daemon/", ["pl-reader", "pl-writer"]), (getpid(), "gateway/", ["pl-simulator"])] {
-            let base = "/proc/\(pid)/task"
-            for tid in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
-                guard let comm = try? String(contentsOfFile: "\(base)/\(tid)/comm", encoding: .utf8) else { continue }
-                let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
-                if names.contains(name) { found.append(Watched(name: prefix + name, path: "\(base)/\(tid)/schedstat")) }
+            for t in ProcessStats.threads(pid: pid) where names.contains(t.name) {
+                found.append(Watched(name: prefix + t.name, pid: pid, tid: t.tid))
             }
         }
         // The kernel's unbound workers: a pty's flip buffer is pushed to the reader's side
         // by one of them (`flush_to_ldisc`); which one varies, so all are watched as one.
-        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(pid) != nil {
-            guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
-                  comm.hasPrefix("kworker/u") else { continue }
-            found.append(Watched(name: "kernel/kworker-unbound", path: "/proc/\(pid)/schedstat"))
+        for pid in ProcessStats.processIDs() {
+            guard let comm = ProcessStats.name(pid: pid), comm.hasPrefix("kworker/u") else { continue }
+            found.append(Watched(name: "kernel/kworker-unbound", pid: pid, tid: nil))
         }
         state.withLock { s in
-            for w in found where !s.watched.contains(where: { $0.path == w.path }) { s.watched.append(w) }
+            for w in found where !s.watched.contains(where: { $0.pid == w.pid && $0.tid == w.tid }) { s.watched.append(w) }
         }
     }
 
@@ -102,9 +102,7 @@ final class ThreadWatch: @unchecked Sendable {
         let watched = state.withLock { $0.watched }
         var updates: [(Int, Double, Double)] = []
         for (i, w) in watched.enumerated() {
-            guard let text = try? String(contentsOfFile: w.path, encoding: .utf8) else { continue }
-            let f = text.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if f.count >= 2 { updates.append((i, f[0], f[1])) }
+            if let s = w.sample() { updates.append((i, s.cpuNanoseconds, s.runQueueWaitNanoseconds)) }
         }
         let at = (Double(now &- startNs) / 1e8).rounded() / 10
         state.withLock { s in
@@ -123,16 +121,18 @@ final class ThreadWatch: @unchecked Sendable {
 
     /// Stops watching and says what it saw. Safe to call twice.
     func stop() -> Summary {
-        stopping.withLock { $0 = true }
-        thread?.join()
+        service.stop()
         return state.withLock { s in
             Summary(totals: s.totals, longestWaitMs: s.longest, stalls: s.stalls,
                     loadAverageStart: loadStart, loadAverageEnd: Self.loadAverage())
         }
     }
 
-    static func loadAverage() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
-        return text.split(separator: " ").first.flatMap { Double($0) }
-    }
+    static func loadAverage() -> Double? { ProcessStats.loadAverage() }
+}
+
+/// One thread's CPU time and run-queue wait, seconds.
+public struct ThreadTimes: Sendable, Encodable, Equatable {
+    public var cpu_s: Double
+    public var runqueue_wait_s: Double
 }

@@ -170,7 +170,7 @@ enum SimulatorChild {
             sim.start()
             var waitMs = 0.0
             while sim.state != .finished {
-                waitMs = ProcessStats.runQueueWaitMs(thread: "pl-simulator") ?? waitMs
+                waitMs = runQueueWaitMs(thread: "pl-simulator") ?? waitMs
                 usleep(50_000)
             }
             sim.waitUntilFinished()
@@ -192,77 +192,42 @@ enum SimulatorChild {
     }
 }
 
-/// This executable as a child (`simulate …` or `pipeline …`), stdout and stdin piped;
-/// stderr is inherited, so the children's warnings show.
-final class ChildProcess {
-    let process = Process()
-    private let output = Pipe()
-    private let input = Pipe()
-    private var buffered = [UInt8]()
+/// This executable as a child (`simulate …` or `pipeline …`): ParkLinkSystem's
+/// `ChildProcess`, stdout and stdin piped; stderr is inherited, so the children's
+/// warnings show.
+/// - Parameter wrapper: a command to run the child under, e.g. `valgrind --tool=callgrind`.
+func spawnSelf(_ arguments: [String], wrapper: [String] = []) throws -> ChildProcess {
+    let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+    let (executable, argv) = wrapper.first.map { tool in
+        (tool.hasPrefix("/") ? tool : "/usr/bin/" + tool, Array(wrapper.dropFirst()) + [me] + arguments)
+    } ?? (me, arguments)
+    return try ChildProcess(executable, argv, standardInput: .pipe, standardError: .inherit)
+}
 
-    /// - Parameter wrapper: a command to run the child under, e.g. `valgrind --tool=callgrind`.
-    init(_ arguments: [String], wrapper: [String] = []) throws {
-        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        if let tool = wrapper.first {
-            process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/" + tool)
-            process.arguments = Array(wrapper.dropFirst()) + [me.path] + arguments
-        } else {
-            process.executableURL = me
-            process.arguments = arguments
-        }
-        process.standardOutput = output
-        process.standardInput = input
-        try process.run()
-    }
-
-    var pid: Int32 { process.processIdentifier }
-
-    /// The next line of the child's stdout, or nil at EOF / after `timeoutMs`.
-    func readLine(timeoutMs: Int) -> String? {
-        let fd = output.fileHandleForReading.fileDescriptor
-        let deadline = Clock.monotonicNanoseconds() + UInt64(timeoutMs) * 1_000_000
-        while true {
-            if let nl = buffered.firstIndex(of: 0x0A) {
-                let line = String(decoding: buffered[..<nl], as: UTF8.self)
-                buffered.removeSubrange(...nl)
-                return line
-            }
-            let now = Clock.monotonicNanoseconds()
-            guard now < deadline else { return nil }
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let r = poll(&p, 1, Int32(min(1_000, (deadline - now) / 1_000_000 + 1)))
-            if r <= 0 { continue }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
-            if n <= 0 { return nil }
-            buffered.append(contentsOf: chunk[0..<n])
-        }
-    }
-
-    /// The next line that starts with `prefix`, without it (other lines are echoed).
+extension ChildProcess {
+    /// The next line that starts with `prefix`, without it (other lines are echoed), or
+    /// nil at the end of the child's output or after `timeoutMs`.
     func expect(_ prefix: String, timeoutMs: Int) -> String? {
         let deadline = Clock.monotonicNanoseconds() + UInt64(timeoutMs) * 1_000_000
         while Clock.monotonicNanoseconds() < deadline {
-            let left = Int((deadline - Clock.monotonicNanoseconds()) / 1_000_000)
-            guard let line = readLine(timeoutMs: max(1, left)) else { return nil }
+            let left = Double((deadline - Clock.monotonicNanoseconds()) / 1_000_000)
+            guard let line = readLine(timeoutSeconds: max(1, left) / 1_000) else { return nil }
             if line.hasPrefix(prefix) { return String(line.dropFirst(prefix.count)) }
             print("  [child] \(line)")
         }
         return nil
     }
 
-    func send(_ line: String) {
-        input.fileHandleForWriting.write(Data((line + "\n").utf8))
-    }
-
+    /// Tells the child (which waits for a line on stdin) to end, and reaps it.
     func finish() {
         send("close")
-        process.waitUntilExit()
+        _ = wait()
     }
 
+    /// SIGTERM, and reaps it.
     func kill() {
-        process.terminate()
-        process.waitUntilExit()
+        signal(SIGTERM)
+        _ = wait()
     }
 }
 
@@ -303,7 +268,7 @@ enum PipelineChild {
             let pipeline = try Pipeline.overMariaDB(
                 options: .init(config: config, device: args[0], state: StateDirectory(path: args[4]), databaseLabel: args[3]),
                 dsn: dsn, logger: Logger(label: "parklink.bench.e2e"))
-            let startCPU = ProcessStats.cpu(statPath: "/proc/self/stat")?.1 ?? 0
+            let startCPU = ProcessStats.cpuSeconds(pid: getpid()) ?? 0
             let started = Clock.monotonicNanoseconds()
             try pipeline.start()
             if let spec = ProcessInfo.processInfo.environment["PARKLINK_E2E_READER_PRIORITY"] {
@@ -329,15 +294,15 @@ enum PipelineChild {
                 if settled && s.link.readings >= mustArrive { break }
                 usleep(5_000)
             }
-            let threads = ProcessStats.pipelineThreadsCPU()
+            let threads = pipelineThreadsCPU()
             let report = PipelineReport(
                 snapshot: pipeline.snapshot(),
                 wallSeconds: Double(Clock.monotonicNanoseconds() - started) / 1e9,
                 readerCPU: threads.reader, writerCPU: threads.writer,
-                processCPU: (ProcessStats.cpu(statPath: "/proc/self/stat")?.1 ?? 0) - startCPU,
-                readerRunQueueWaitMs: ProcessStats.runQueueWaitMs(thread: "pl-reader") ?? 0,
-                writerRunQueueWaitMs: ProcessStats.runQueueWaitMs(thread: "pl-writer") ?? 0,
-                peakRSSKiB: ProcessStats.peakRSSKiB(), settled: settled)
+                processCPU: (ProcessStats.cpuSeconds(pid: getpid()) ?? 0) - startCPU,
+                readerRunQueueWaitMs: runQueueWaitMs(thread: "pl-reader") ?? 0,
+                writerRunQueueWaitMs: runQueueWaitMs(thread: "pl-writer") ?? 0,
+                peakRSSKiB: ProcessStats.memory(pid: getpid())?.peakResidentKiB ?? 0, settled: settled)
             _ = pipeline.stop()
             print("RESULT " + String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
             fflush(nil)
@@ -360,9 +325,7 @@ enum ReaderPriority {
         }
         var tid: Int32?
         for _ in 0..<100 where tid == nil {
-            for t in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
-                if ProcessStats.cpu(statPath: "/proc/self/task/\(t)/stat")?.0 == "pl-reader" { tid = Int32(t) }
-            }
+            tid = ProcessStats.thread(named: "pl-reader", pid: getpid())?.tid
             if tid == nil { usleep(10_000) }
         }
         guard let tid else { return }
@@ -477,14 +440,14 @@ struct Orchestrator {
         let stateDir = try TemporaryDirectory("/tmp/plb-e2e-XXXXXX")
         defer { stateDir.remove() }
 
-        let sim = try ChildProcess(["simulate", String(sensors), String(Double(rate) / Double(sensors)), framing.rawValue,
+        let sim = try spawnSelf(["simulate", String(sensors), String(Double(rate) / Double(sensors)), framing.rawValue,
                                     String(options.seconds), String(options.txBufferKiB * 1024)],
                                    wrapper: options.simulatorWrapper)
-        guard let device = sim.readLine(timeoutMs: 10_000), device.hasPrefix("/dev/") else {
+        guard let device = sim.readLine(timeoutSeconds: 10), device.hasPrefix("/dev/") else {
             sim.kill()
             throw Failure("the simulator did not announce its pty")
         }
-        let pipeline = try ChildProcess(["pipeline", device, framing.rawValue, db.socketPath, name, stateDir.path],
+        let pipeline = try spawnSelf(["pipeline", device, framing.rawValue, db.socketPath, name, stateDir.path],
                                         wrapper: options.pipelineWrapper)
         guard pipeline.expect("STARTED", timeoutMs: 30_000) != nil else {
             sim.kill()
@@ -509,7 +472,7 @@ struct Orchestrator {
         }
         let after = MachineSample.take(serverPid: db.pid, simulatorPid: sim.pid, pipelinePid: pipeline.pid)
         let report = try JSONDecoder().decode(PipelineReport.self, from: Data(resultJSON.utf8))
-        pipeline.process.waitUntilExit()
+        _ = pipeline.wait()
         sim.finish()
 
         let snap = report.snapshot
@@ -562,70 +525,34 @@ struct MachineSample {
     static func take(serverPid: Int32?, simulatorPid: Int32, pipelinePid: Int32) -> MachineSample {
         MachineSample(
             wallNanos: Clock.monotonicNanoseconds(),
-            server: serverPid.flatMap { ProcessStats.cpu(statPath: "/proc/\($0)/stat")?.1 } ?? 0,
-            simulator: ProcessStats.cpu(statPath: "/proc/\(simulatorPid)/stat")?.1 ?? 0,
-            pipeline: ProcessStats.cpu(statPath: "/proc/\(pipelinePid)/stat")?.1 ?? 0,
-            machineBusy: ProcessStats.machineBusySeconds(),
-            loadAverage: ProcessStats.loadAverage())
+            server: serverPid.flatMap { ProcessStats.cpuSeconds(pid: $0) } ?? 0,
+            simulator: ProcessStats.cpuSeconds(pid: simulatorPid) ?? 0,
+            pipeline: ProcessStats.cpuSeconds(pid: pipelinePid) ?? 0,
+            machineBusy: ProcessStats.machineBusySeconds() ?? 0,
+            loadAverage: ProcessStats.loadAverage() ?? 0)
     }
 }
 
-enum ProcessStats {
-    /// (comm, utime + stime in seconds) from a /proc stat file.
-    static func cpu(statPath: String) -> (String, Double)? {
-        guard let text = try? String(contentsOfFile: statPath, encoding: .utf8),
-              let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
-        let comm = String(text[text.index(after: open)..<close])
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // After ")": state(3) ppid(4) … utime(14) stime(15) → indices 11 and 12.
-        guard fields.count > 12, let u = Double(fields[11]), let s = Double(fields[12]) else { return nil }
-        return (comm, (u + s) / Double(sysconf(Int32(_SC_CLK_TCK))))
-    }
+/// Milliseconds this process's thread named `thread` has spent runnable but waiting for
+/// a CPU (its schedstat): what other work on the machine costs a thread that has to run
+/// on time.
+func runQueueWaitMs(thread: String) -> Double? {
+    let me = getpid()
+    return ProcessStats.thread(named: thread, pid: me)
+        .flatMap { ProcessStats.scheduling(pid: me, thread: $0.tid) }
+        .map { $0.runQueueWaitNanoseconds / 1e6 }
+}
 
-    /// Milliseconds the named thread of `pid` has spent runnable but waiting for a CPU
-    /// (`/proc/PID/task/TID/schedstat`, second field): what other work on the machine
-    /// costs a thread that has to run on time.
-    static func runQueueWaitMs(pid: String = "self", thread: String) -> Double? {
-        for tid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
-            guard let (comm, _) = cpu(statPath: "/proc/\(pid)/task/\(tid)/stat"), comm == thread,
-                  let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/schedstat", encoding: .utf8) else { continue }
-            let f = text.split(separator: " ")
-            if f.count >= 2, let wait = Double(f[1]) { return wait / 1e6 }
-        }
-        return nil
+/// CPU seconds of this process's threads named `pl-reader` and `pl-writer`.
+func pipelineThreadsCPU() -> (reader: Double, writer: Double) {
+    var reader = 0.0, writer = 0.0
+    let me = getpid()
+    for t in ProcessStats.threads(pid: me) {
+        guard let cpu = ProcessStats.cpuSeconds(pid: me, thread: t.tid) else { continue }
+        if t.name == "pl-reader" { reader += cpu }
+        if t.name == "pl-writer" { writer += cpu }
     }
-
-    /// CPU seconds of this process's threads named `pl-reader` and `pl-writer`.
-    static func pipelineThreadsCPU() -> (reader: Double, writer: Double) {
-        var reader = 0.0, writer = 0.0
-        for tid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
-            guard let (comm, cpu) = cpu(statPath: "/proc/self/task/\(tid)/stat") else { continue }
-            if comm == "pl-reader" { reader += cpu }
-            if comm == "pl-writer" { writer += cpu }
-        }
-        return (reader, writer)
-    }
-
-    /// Busy CPU seconds of the whole machine (all cores; /proc/stat minus idle and iowait).
-    static func machineBusySeconds() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = text.split(separator: "\n").first else { return 0 }
-        let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard v.count >= 8 else { return 0 }
-        // user nice system idle iowait irq softirq steal
-        let busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
-        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    static func loadAverage() -> Double {
-        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap { Double($0) } ?? 0
-    }
-
-    static func peakRSSKiB() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
+    return (reader, writer)
 }
 
 struct TemporaryDirectory {
@@ -642,11 +569,8 @@ struct TemporaryDirectory {
 
 enum MachineInfo {
     static var line: String {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
-            .split(separator: "\n").first(where: { $0.hasPrefix("model name") })?
-            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "?"
-        let memKiB = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8))?
-            .split(separator: "\n").first?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        let cpu = ProcessStats.cpuModel() ?? "?"
+        let memKiB = ProcessStats.memoryTotalKiB() ?? 0
         return "Machine: \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores, \(cpu), \(memKiB / 1024 / 1024) GiB RAM"
     }
 }
