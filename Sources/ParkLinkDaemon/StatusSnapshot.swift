@@ -71,13 +71,13 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     }
 
     /// The on-disk spool: readings the ring could not hold while the database was away.
-    public struct Spool: Codable, Sendable {
+    public struct Spool: Codable, Sendable, Equatable {
         public var directory: String
         /// Readings go to the spool now (until the writer has drained it).
         public var active: Bool
         public var bytes: Int64
         public var readings: Int
-        public var oldest_age_seconds: Double?
+        @ExplicitNull public var oldest_age_seconds: Double?
         public var drain_per_second: Double
         public var appended: Int
         public var drained: Int
@@ -90,7 +90,7 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         /// Cut at start: records torn by a crash or corrupt.
         public var torn_bytes: Int64
         public var max_bytes: Int64
-        public var last_error: String?
+        @ExplicitNull public var last_error: String?
     }
 
     /// The sums a technician (and the stress harness) checks: every accepted reading is
@@ -118,7 +118,7 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     public var ring: Ring
     public var store: Store
     /// Nil when the spool is disabled.
-    public var spool: Spool?
+    @ExplicitNull public var spool: Spool?
     public var accounting: Accounting
     /// Sections added by later stages (sampler, alerts, zones), kept opaque here.
     @ExplicitNull public var sampler: [String: JSONValue]?

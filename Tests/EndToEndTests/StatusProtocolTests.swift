@@ -38,7 +38,8 @@ struct StatusProtocolTests {
     @Test("every reply survives encode → decode; a snapshot prints exactly as the daemon sent it")
     func replyRoundTrip() throws {
         let bodies: [StatusReply.Body] = [
-            .status(Self.snapshot(filled: true)), .status(Self.snapshot(filled: false)), .ok,
+            .status(Self.snapshot(filled: true)), .status(Self.snapshot(filled: false)),
+            .status(Self.snapshot(filled: false, spool: true)), .ok,
             .acknowledged(.init(acknowledged: 3)), .acknowledged(.init(acknowledged: 0, note: "already acknowledged")),
             .alerts([]), .alerts([Self.row(filled: true), Self.row(filled: false)]),
             .error(StatusProblem(code: .notFound, message: "no open alert has id 7")),
@@ -193,7 +194,7 @@ struct StatusProtocolTests {
         let link = try #require(top["link"] as? [String: Any])
         let store = try #require(top["store"] as? [String: Any])
         let latency = try #require(store["latency_ms"] as? [String: Any])
-        for (object, key) in [(top, "sampler"), (link, "session"), (link, "commands_dropped"), (link, "last_byte_at"),
+        for (object, key) in [(top, "sampler"), (top, "spool"), (link, "session"), (link, "commands_dropped"), (link, "last_byte_at"),
                               (store, "last_commit_at"), (store, "last_error"),
                               (latency, "p50"), (latency, "p99"), (latency, "max")] {
             #expect(object[key] is NSNull, "`\(key)` is present and null")
@@ -206,6 +207,12 @@ struct StatusProtocolTests {
         #expect(Set(latency.keys) == Self.propertyNames(snap.store.latency_ms))
         #expect(Set((top["ring"] as? [String: Any] ?? [:]).keys) == Self.propertyNames(snap.ring))
         #expect(Set((top["accounting"] as? [String: Any] ?? [:]).keys) == Self.propertyNames(snap.accounting))
+        // The spool section, when there is one, keeps its keys too.
+        let spooling = Self.snapshot(filled: false, spool: true)
+        let withSpool = try #require(try JSONSerialization.jsonObject(with: Data(try spooling.json().utf8)) as? [String: Any])
+        let spool = try #require(withSpool["spool"] as? [String: Any])
+        #expect(spool["oldest_age_seconds"] is NSNull && spool["last_error"] is NSNull)
+        #expect(Set(spool.keys) == Self.propertyNames(try #require(spooling.spool)))
         // And a missing key still decodes (as nil), as from an older daemon's snapshot.
         var trimmed = top
         trimmed["sampler"] = nil
@@ -277,7 +284,9 @@ struct StatusProtocolTests {
         try body(socket)
     }
 
-    static func snapshot(filled: Bool) -> StatusSnapshot {
+    /// `filled`: every optional has a value; otherwise none has, and the spool section is
+    /// there (with its own optionals nil) only if `spool`.
+    static func snapshot(filled: Bool, spool: Bool = false) -> StatusSnapshot {
         StatusSnapshot(
             pid: 4242, started_at: "2025-01-02T03:04:05.678Z", uptime_seconds: 12.5,
             link: .init(
@@ -295,8 +304,13 @@ struct StatusProtocolTests {
                 last_commit_at: filled ? "2025-01-02T03:04:17.100Z" : nil, retries: 0, in_flight: 0,
                 last_error: filled ? "1213 (40001): Deadlock \"found\"\n" : nil,
                 latency_ms: .init(p50: filled ? 4 : nil, p99: filled ? 9 : nil, max: filled ? 12 : nil, samples: filled ? 39 : 0)),
+            spool: filled || spool ? .init(
+                directory: "/var/lib/parklink/spool", active: filled, bytes: filled ? 4_096 : 0, readings: filled ? 12 : 0,
+                oldest_age_seconds: filled ? 1.25 : nil, drain_per_second: 0, appended: 12, drained: 0, dropped_full: 0,
+                dropped_error: 0, recovered_readings: 0, torn_bytes: 0, max_bytes: 1 << 30,
+                last_error: filled ? "ENOSPC" : nil) : nil,
             accounting: .init(readings_accepted: 39, rows_committed: 39, rows_duplicate: 0, in_flight: 0,
-                              dropped_no_session: 0, balanced: true),
+                              dropped_no_session: 0, spool_recovered: 0, spool_dropped: 0, balanced: true),
             sampler: filled ? [
                 "garage": .object(["occupied": .number(12), "total": .number(500), "ratio": .number(0.024),
                                    "full": .bool(false), "name": .string("Level \"B\"/2"), "note": .null]),
