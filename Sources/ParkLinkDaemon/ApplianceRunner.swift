@@ -73,7 +73,7 @@ public enum ApplianceRunner {
         }
         let state = StateDirectory.resolve(explicit: c.stateDirectory)
         try state.create()
-        if (try? StatusClient.request("status", socket: state.statusSocket, timeoutMs: 1_000)) != nil {
+        if StatusClient.isAnswering(socket: state.statusSocket) {
             throw Failure("another parklink daemon is already running with state directory \(state.path); stop it first or use another --state-dir")
         }
         let dsn = try database(for: c, state: state, logger: logger)

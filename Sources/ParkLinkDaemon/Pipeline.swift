@@ -104,7 +104,8 @@ public final class Pipeline: @unchecked Sendable {
     public func start() throws {
         try options.state.create()
         let server = try StatusServer(path: options.state.statusSocket, logger: logger) { [weak self] request in
-            self?.handle(request) ?? "{\"error\":\"stopping\"}\n"
+            self?.handle(request)
+                ?? StatusReply(.error(StatusProblem(code: .unavailable, message: "the daemon is stopping")))
         }
         status = server
         server.start()
@@ -138,25 +139,48 @@ public final class Pipeline: @unchecked Sendable {
         return writer.abandoned
     }
 
-    public func handle(_ request: String) -> String {
-        let words = request.split(separator: " ").map(String.init)
-        switch words.first ?? "status" {
-        case "status", "":
-            return snapshot().json() + "\n"
-        case "led":
-            guard words.count == 3, let sensor = UInt16(words[1]), let color = LEDColor(name: words[2]) else {
-                return "{\"error\":\"usage: led SENSOR OFF|GREEN|RED|BLUE|AMBER\"}\n"
-            }
+    /// Answers one status-socket request (decoded, version checked, by `StatusServer`).
+    public func handle(_ request: StatusRequest) -> StatusReply {
+        switch request.command {
+        case .status:
+            return StatusReply(.status(snapshot()))
+        case .led(let sensor, let color):
             reader.send(.led(LEDCommand(sensor: sensor, color: color)))
-            return "{\"ok\":true}\n"
-        case "ping":
+            return StatusReply(.ok)
+        case .ping:
             reader.send(.ping)
-            return "{\"ok\":true}\n"
-        case "alerts", "ack":
-            guard let desk = alertDesk else { return "{\"error\":\"this daemon runs no sampler, so it keeps no alerts\"}\n" }
-            return desk.handle(words)
-        default:
-            return "{\"error\":\"unknown request \\\"\(words.first ?? "")\\\"\"}\n"
+            return StatusReply(.ok)
+        case .alerts(let all):
+            guard let desk = alertDesk else { return Self.noAlertDesk }
+            return StatusReply(Self.alerts(all: all, desk: desk))
+        case .acknowledge(let target):
+            guard let desk = alertDesk else { return Self.noAlertDesk }
+            return StatusReply(Self.acknowledge(target, desk: desk))
+        }
+    }
+
+    private static let noAlertDesk = StatusReply(.error(StatusProblem(
+        code: .unavailable, message: "this daemon runs no sampler, so it keeps no alerts")))
+
+    private static func alerts(all: Bool, desk: AlertDesk) -> StatusReply.Body {
+        guard all else { return .alerts(desk.openAlerts()) }
+        do {
+            return .alerts(try desk.history())
+        } catch {
+            return .error(StatusProblem(code: .failed, message: "cannot read alert history from the database: \(error)"))
+        }
+    }
+
+    private static func acknowledge(_ target: StatusRequest.AlertTarget, desk: AlertDesk) -> StatusReply.Body {
+        switch target {
+        case .all:
+            return .acknowledged(.init(acknowledged: desk.acknowledgeAll()))
+        case .id(let id):
+            switch desk.acknowledge(id: id) {
+            case .acknowledged: return .acknowledged(.init(acknowledged: 1))
+            case .alreadyAcknowledged: return .acknowledged(.init(acknowledged: 0, note: "already acknowledged"))
+            case .notOpen: return .error(StatusProblem(code: .notFound, message: "no open alert has id \(id) (it may be resolved already)"))
+            }
         }
     }
 

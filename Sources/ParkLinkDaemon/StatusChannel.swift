@@ -3,16 +3,18 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import ParkLinkSampler
 import ParkLinkSystem
 
-/// The daemon's side of the status socket: one request line in, one reply out, close.
+/// The daemon's side of the status socket: one request line in, one reply out, close
+/// (`StatusProtocol`: a JSON `StatusRequest` in, a JSON `StatusReply` out).
 ///
 /// A thread of its own that only reads atomics and short-locked copies, so a technician
 /// hammering `parklink status` cannot slow the reader.
 public final class StatusServer: @unchecked Sendable {
     // @unchecked: `listener` is closed by `stop` after the thread has ended; the rest is
     // immutable or thread-safe.
-    public typealias Handler = @Sendable (_ request: String) -> String
+    public typealias Handler = @Sendable (_ request: StatusRequest) -> StatusReply
 
     public let path: String
     private let listener: FileDescriptor
@@ -46,31 +48,120 @@ public final class StatusServer: @unchecked Sendable {
             UnixSocket.setTimeouts(client, milliseconds: 2_000)
             do {
                 let request = try UnixSocket.readLine(client)
-                let reply = handler(request.trimmingCharacters(in: .whitespacesAndNewlines))
-                try client.writeAll(Array(reply.utf8))
+                try client.writeAll(Array(Self.answer(request, handler: handler).utf8))
             } catch {
                 logger.debug("status client failed", metadata: ["status.error": "\(error)"])
             }
             client.close()
         }
     }
+
+    /// The reply line (JSON and a newline) to one request line. Whatever the line holds,
+    /// the answer is a `StatusReply`: an undecodable request gets an `error` reply that
+    /// names the problem, the offending text only ever inside an encoded JSON string.
+    public static func answer(_ line: String, handler: Handler) -> String {
+        let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        let reply: StatusReply
+        do {
+            reply = handler(try JSONDecoder().decode(StatusRequest.self, from: Data(text.utf8)))
+        } catch let failure as StatusRequest.DecodingFailure {
+            reply = StatusReply(.error(StatusProblem(failure, line: text)))
+        } catch {
+            reply = StatusReply(.error(StatusProblem(.malformed, line: text)))
+        }
+        do {
+            return try StatusProtocol.json(reply) + "\n"
+        } catch {
+            // Only a non-finite number in a sampler section gets here; say so, typed.
+            let problem = StatusProblem(code: .failed, message: "the daemon could not encode its reply: \(error)")
+            return ((try? StatusProtocol.json(StatusReply(.error(problem)))) ?? "") + "\n"
+        }
+    }
 }
 
-/// The CLI's side: asks the daemon one thing.
+/// The CLI's side: asks the daemon one thing, in `StatusProtocol` types.
 public enum StatusClient {
     public enum Failure: Error, CustomStringConvertible {
         case notRunning(socket: String)
         case failed(String)
+        /// The daemon speaks another version of the status protocol.
+        case versionMismatch(socket: String, daemon: Int?)
+        /// The reply is not a `StatusReply` (a much older daemon, or not parklink at all).
+        case unreadableReply(socket: String, reply: String)
+        /// The daemon answered with an `error` reply.
+        case rejected(StatusProblem)
+
         public var description: String {
             switch self {
             case .notRunning(let s):
                 "parklink is not running (no daemon answers at \(s)). Start it with `parklink run` or `parklink demo`."
-            case .failed(let m): m
+            case .failed(let m):
+                m
+            case .versionMismatch(let s, let daemon):
+                "status protocol version mismatch: the daemon at \(s) speaks "
+                    + (daemon.map { "version \($0)" } ?? "an unversioned protocol")
+                    + ", this parklink speaks version \(StatusProtocol.version); \(StatusProtocol.upgradeAdvice)"
+            case .unreadableReply(let s, let reply):
+                "the daemon at \(s) answered something this parklink cannot read (status protocol version "
+                    + "\(StatusProtocol.version)); \(StatusProtocol.upgradeAdvice). It answered: \(StatusProblem.quoted(reply))"
+            case .rejected(let problem):
+                problem.message
             }
         }
     }
 
-    public static func request(_ line: String, socket: String, timeoutMs: Int = 5_000) throws -> String {
+    /// Sends one request and decodes the reply; an `error` reply is returned, not thrown.
+    public static func send(_ request: StatusRequest, socket: String, timeoutMs: Int = 5_000) throws -> StatusReply {
+        let line: String
+        do {
+            line = try StatusProtocol.json(request)
+        } catch {
+            throw Failure.failed("cannot encode the request: \(error)")
+        }
+        let reply = try exchange(line, socket: socket, timeoutMs: timeoutMs)
+        do {
+            return try JSONDecoder().decode(StatusReply.self, from: Data(reply.utf8))
+        } catch StatusReply.DecodingFailure.versionMismatch(let found) {
+            throw Failure.versionMismatch(socket: socket, daemon: found)
+        } catch {
+            throw Failure.unreadableReply(socket: socket, reply: String(reply.prefix(200)))
+        }
+    }
+
+    /// The daemon's status snapshot.
+    public static func status(socket: String, timeoutMs: Int = 5_000) throws -> StatusSnapshot {
+        switch try answer(.status, socket: socket, timeoutMs: timeoutMs) {
+        case .status(let s): return s
+        case let other: throw unexpected(other, socket: socket)
+        }
+    }
+
+    /// The open alerts, or (`all`) the last 500 from the database.
+    public static func alerts(all: Bool, socket: String, timeoutMs: Int = 5_000) throws -> [AlertDesk.Row] {
+        switch try answer(.alerts(all: all), socket: socket, timeoutMs: timeoutMs) {
+        case .alerts(let rows): return rows
+        case let other: throw unexpected(other, socket: socket)
+        }
+    }
+
+    public static func acknowledge(_ target: StatusRequest.AlertTarget, socket: String,
+                                   timeoutMs: Int = 5_000) throws -> StatusReply.Acknowledged {
+        switch try answer(.acknowledge(target), socket: socket, timeoutMs: timeoutMs) {
+        case .acknowledged(let a): return a
+        case let other: throw unexpected(other, socket: socket)
+        }
+    }
+
+    /// Whether anything answers on `socket` (whatever it says): a daemon owns that state
+    /// directory.
+    public static func isAnswering(socket: String, timeoutMs: Int = 1_000) -> Bool {
+        guard let line = try? StatusProtocol.json(StatusRequest(.status)) else { return false }
+        return (try? exchange(line, socket: socket, timeoutMs: timeoutMs)) != nil
+    }
+
+    /// One raw line out, the raw reply back. `send` and the helpers above are the API;
+    /// this is for tests and diagnostics that need to send what no client would.
+    public static func exchange(_ line: String, socket: String, timeoutMs: Int = 5_000) throws -> String {
         let fd: FileDescriptor
         do {
             fd = try UnixSocket.connect(path: socket)
@@ -85,5 +176,16 @@ public enum StatusClient {
         } catch {
             throw Failure.failed("the daemon at \(socket) did not answer: \(error)")
         }
+    }
+
+    /// The reply's body, an `error` reply thrown as `Failure.rejected`.
+    private static func answer(_ command: StatusRequest.Command, socket: String, timeoutMs: Int) throws -> StatusReply.Body {
+        let reply = try send(StatusRequest(command), socket: socket, timeoutMs: timeoutMs)
+        if case .error(let problem) = reply.body { throw Failure.rejected(problem) }
+        return reply.body
+    }
+
+    private static func unexpected(_ body: StatusReply.Body, socket: String) -> Failure {
+        .failed("the daemon at \(socket) answered a \(body.kind.rawValue) reply to this request")
     }
 }

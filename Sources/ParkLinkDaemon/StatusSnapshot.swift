@@ -4,14 +4,15 @@ import ParkLinkSampler
 /// What `parklink status` shows: the daemon's counters at one instant, as JSON.
 ///
 /// Field names are the JSON keys (snake_case) and are a contract for scripts: add
-/// fields, do not rename them.
-public struct StatusSnapshot: Codable, Sendable {
-    public struct Link: Codable, Sendable {
+/// fields, do not rename them. A key with no value is `null`, never missing: mark every
+/// optional `@ExplicitNull`.
+public struct StatusSnapshot: Codable, Sendable, Equatable {
+    public struct Link: Codable, Sendable, Equatable {
         public var device: String
         public var framing: String
         public var baud: UInt32
         public var connected: Bool
-        public var session: String?
+        @ExplicitNull public var session: String?
         public var opens: Int
         public var open_failures: Int
         public var hangups: Int
@@ -31,11 +32,11 @@ public struct StatusSnapshot: Codable, Sendable {
         public var gateway_tx_dropped: Int
         public var pings_sent: Int
         public var commands_sent: Int
-        public var commands_dropped: Int?
-        public var last_byte_at: String?
+        @ExplicitNull public var commands_dropped: Int?
+        @ExplicitNull public var last_byte_at: String?
     }
 
-    public struct Ring: Codable, Sendable {
+    public struct Ring: Codable, Sendable, Equatable {
         public var capacity: Int
         public var fill: Int
         public var fill_percent: Double
@@ -46,14 +47,14 @@ public struct StatusSnapshot: Codable, Sendable {
         public var reader_wait_ms: Int
     }
 
-    public struct Latency: Codable, Sendable {
-        public var p50: Int64?
-        public var p99: Int64?
-        public var max: Int64?
+    public struct Latency: Codable, Sendable, Equatable {
+        @ExplicitNull public var p50: Int64?
+        @ExplicitNull public var p99: Int64?
+        @ExplicitNull public var max: Int64?
         public var samples: Int
     }
 
-    public struct Store: Codable, Sendable {
+    public struct Store: Codable, Sendable, Equatable {
         public var database: String
         public var method: String
         public var connected: Bool
@@ -62,21 +63,21 @@ public struct StatusSnapshot: Codable, Sendable {
         public var rows_duplicate: Int
         public var batches: Int
         public var last_batch_rows: Int
-        public var last_commit_at: String?
+        @ExplicitNull public var last_commit_at: String?
         public var retries: Int
         public var in_flight: Int
-        public var last_error: String?
+        @ExplicitNull public var last_error: String?
         public var latency_ms: Latency
     }
 
     /// The on-disk spool: readings the ring could not hold while the database was away.
-    public struct Spool: Codable, Sendable {
+    public struct Spool: Codable, Sendable, Equatable {
         public var directory: String
         /// Readings go to the spool now (until the writer has drained it).
         public var active: Bool
         public var bytes: Int64
         public var readings: Int
-        public var oldest_age_seconds: Double?
+        @ExplicitNull public var oldest_age_seconds: Double?
         public var drain_per_second: Double
         public var appended: Int
         public var drained: Int
@@ -89,14 +90,14 @@ public struct StatusSnapshot: Codable, Sendable {
         /// Cut at start: records torn by a crash or corrupt.
         public var torn_bytes: Int64
         public var max_bytes: Int64
-        public var last_error: String?
+        @ExplicitNull public var last_error: String?
     }
 
     /// The sums a technician (and the stress harness) checks: every accepted reading is
     /// committed, a duplicate, still on its way, or dropped for a named reason. The
     /// counters are read one after another, not under one lock, so while readings flow
     /// `balanced` may be off by the chunk being handed over; at rest it is exact.
-    public struct Accounting: Codable, Sendable {
+    public struct Accounting: Codable, Sendable, Equatable {
         public var readings_accepted: Int
         public var rows_committed: Int
         public var rows_duplicate: Int
@@ -117,14 +118,13 @@ public struct StatusSnapshot: Codable, Sendable {
     public var ring: Ring
     public var store: Store
     /// Nil when the spool is disabled.
-    public var spool: Spool?
+    @ExplicitNull public var spool: Spool?
     public var accounting: Accounting
     /// Sections added by later stages (sampler, alerts, zones), kept opaque here.
-    public var sampler: [String: JSONValue]?
+    @ExplicitNull public var sampler: [String: JSONValue]?
 
-    public func json(pretty: Bool = false) -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        return String(decoding: (try? enc.encode(self)) ?? Data(), as: UTF8.self)
+    /// What `parklink status --json` prints: every key present, `null` when it has no value.
+    public func json(pretty: Bool = false) throws -> String {
+        try StatusProtocol.json(self, pretty: pretty)
     }
 }

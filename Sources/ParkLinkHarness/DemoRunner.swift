@@ -34,7 +34,7 @@ public enum DemoRunner {
         var c = config
         let state = StateDirectory.resolve(explicit: c.stateDirectory)
         try state.create()
-        if (try? StatusClient.request("status", socket: state.statusSocket, timeoutMs: 1_000)) != nil {
+        if StatusClient.isAnswering(socket: state.statusSocket) {
             throw ApplianceRunner.Failure("a parklink daemon is already running with state directory \(state.path); stop it first or use another --state-dir")
         }
         output("Starting the private MariaDB in \(state.path)/mariadb …")

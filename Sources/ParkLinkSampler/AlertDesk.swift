@@ -3,8 +3,9 @@ import ParkLinkAnalytics
 import ParkLinkProtocol
 import ParkLinkStore
 
-/// The alert commands of the status socket: list open alerts (from the sampler's book),
-/// list all (from the database, history included), acknowledge one or all.
+/// What the alert requests of the status socket need: list open alerts (from the sampler's
+/// book), list all (from the database, history included), acknowledge one or all. Typed
+/// results only; the daemon's status protocol puts them on the wire.
 public final class AlertDesk: Sendable {
     let sampler: Sampler
     let dsn: DSN
@@ -20,44 +21,32 @@ public final class AlertDesk: Sendable {
         public var type: String
         public var severity: String
         public var subject: String
-        public var sensor: UInt16?
-        public var gateway_id: String?
+        @ExplicitNull public var sensor: UInt16?
+        @ExplicitNull public var gateway_id: String?
         public var message: String
         public var created_at: String
         public var acknowledged: Bool
-        public var acknowledged_at: String?
-        public var resolved_at: String?
+        @ExplicitNull public var acknowledged_at: String?
+        @ExplicitNull public var resolved_at: String?
     }
 
-    public func handle(_ words: [String]) -> String {
-        switch (words.first, words.dropFirst().first) {
-        case ("alerts", nil):
-            return encode(sampler.activeAlerts().map(Self.row))
-        case ("alerts", "all"):
-            do {
-                return encode(try history())
-            } catch {
-                return "{\"error\":\(quote("cannot read alert history from the database: \(error)"))}\n"
-            }
-        case ("ack", "all"):
-            return "{\"ok\":true,\"acknowledged\":\(sampler.acknowledgeAll())}\n"
-        case ("ack", let id?):
-            guard let id = UInt64(id) else { return "{\"error\":\"usage: ack ID|all\"}\n" }
-            switch sampler.acknowledge(id: id) {
-            case .acknowledged: return "{\"ok\":true,\"acknowledged\":1}\n"
-            case .alreadyAcknowledged: return "{\"ok\":true,\"acknowledged\":0,\"note\":\"already acknowledged\"}\n"
-            case .notActive: return "{\"error\":\(quote("no open alert has id \(id) (it may be resolved already)"))}\n"
-            }
-        default:
-            return "{\"error\":\"usage: alerts [all] | ack ID|all\"}\n"
-        }
+    /// The result of acknowledging one alert by id.
+    public enum Acknowledgement: Sendable, Equatable {
+        case acknowledged
+        /// Acknowledged before: nothing changes, the first time stands.
+        case alreadyAcknowledged
+        /// No open alert has this id (unknown, or resolved already).
+        case notOpen
     }
 
-    static func row(_ a: Alert) -> Row { row(AlertRecord(a)) }
+    /// The open alerts, newest first (from the sampler's book: no database round trip).
+    public func openAlerts() -> [Row] {
+        sampler.activeAlerts().map(Self.row)
+    }
 
     /// The last 500 alerts, open or not, from the database (a short-lived connection of
-    /// the status thread's own).
-    private func history() throws -> [Row] {
+    /// the calling thread's own).
+    public func history() throws -> [Row] {
         MariaDB.threadInit()
         defer { MariaDB.threadEnd() }
         let c = try Connections.open(dsn, profile: .interactive)
@@ -65,19 +54,24 @@ public final class AlertDesk: Sendable {
         return try AlertRepository(connection: c, appliance: sampler.config.applianceId).recent(limit: 500).map(Self.row)
     }
 
+    public func acknowledge(id: UInt64) -> Acknowledgement {
+        switch sampler.acknowledge(id: id) {
+        case .acknowledged: .acknowledged
+        case .alreadyAcknowledged: .alreadyAcknowledged
+        case .notActive: .notOpen
+        }
+    }
+
+    /// Acknowledges every open alert; returns how many were not acknowledged before.
+    public func acknowledgeAll() -> Int {
+        sampler.acknowledgeAll()
+    }
+
+    static func row(_ a: Alert) -> Row { row(AlertRecord(a)) }
+
     static func row(_ r: AlertRecord) -> Row {
         Row(id: r.id, type: r.type, severity: r.severity, subject: r.subject, sensor: r.sensorId, gateway_id: r.gatewayId,
             message: r.message, created_at: Timestamps.iso(ms: r.createdAtMs) ?? "", acknowledged: r.acknowledgedAtMs != nil,
             acknowledged_at: r.acknowledgedAtMs.flatMap(Timestamps.iso), resolved_at: r.resolvedAtMs.flatMap(Timestamps.iso))
-    }
-
-    private func encode(_ rows: [Row]) -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? enc.encode(rows)) ?? Data("[]".utf8), as: UTF8.self) + "\n"
-    }
-
-    private func quote(_ s: String) -> String {
-        String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 }

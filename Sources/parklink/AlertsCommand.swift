@@ -21,12 +21,9 @@ struct AlertsCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let reply = ask(all ? "alerts all" : "alerts", global: global)
-            guard let rows = try? JSONDecoder().decode([AlertDesk.Row].self, from: Data(reply.utf8)) else {
-                fail(errorText(reply))
-            }
+            let rows = ask(global) { try StatusClient.alerts(all: all, socket: $0) }
             if json {
-                print(reply.trimmingCharacters(in: .whitespacesAndNewlines))
+                printJSON(rows)
                 return
             }
             if rows.isEmpty {
@@ -54,27 +51,28 @@ struct AlertsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let reply = ask(all ? "ack all" : "ack \(id!)", global: global)
-            guard reply.contains("\"ok\":true") else { fail(errorText(reply)) }
-            print(reply.trimmingCharacters(in: .whitespacesAndNewlines))
+            let target: StatusRequest.AlertTarget = all ? .all : .id(id!)
+            printJSON(ask(global) { try StatusClient.acknowledge(target, socket: $0) })
         }
     }
 }
 
-private func ask(_ request: String, global: GlobalOptions) -> String {
+/// One request to the daemon; any failure (not running, an `error` reply, a version
+/// mismatch) is printed and exits 1.
+private func ask<T>(_ global: GlobalOptions, _ request: (_ socket: String) throws -> T) -> T {
     do {
-        return try StatusClient.request(request, socket: global.state().statusSocket)
+        return try request(global.state().statusSocket)
     } catch {
         fail("\(error)")
     }
 }
 
-private func errorText(_ reply: String) -> String {
-    if let data = reply.data(using: .utf8),
-       let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let e = obj["error"] as? String {
-        return e
+private func printJSON<T: Encodable>(_ value: T) {
+    do {
+        print(try StatusProtocol.json(value))
+    } catch {
+        fail("cannot print the reply as JSON: \(error)")
     }
-    return "unexpected reply from the daemon: \(reply.prefix(200))"
 }
 
 private func pad(_ s: String, _ n: Int) -> String {

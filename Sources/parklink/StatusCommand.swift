@@ -23,18 +23,19 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let socket = global.state().statusSocket
         repeat {
-            let reply: String
+            let snap: StatusSnapshot
             do {
-                reply = try StatusClient.request("status", socket: socket)
+                snap = try StatusClient.status(socket: socket)
             } catch {
                 fail("\(error)")
             }
             if json {
-                print(reply.trimmingCharacters(in: .whitespacesAndNewlines))
-            } else {
-                guard let snap = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(reply.utf8)) else {
-                    fail("the daemon answered something that is not a status snapshot: \(reply.prefix(200))")
+                do {
+                    print(try snap.json())
+                } catch {
+                    fail("cannot print the snapshot as JSON: \(error)")
                 }
+            } else {
                 if watch != nil { print("\u{1B}[2J\u{1B}[H", terminator: "") }
                 print(StatusReport.render(snap))
             }

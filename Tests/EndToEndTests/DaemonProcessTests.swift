@@ -22,16 +22,23 @@ struct DaemonProcessTests {
         let manifest = try gateway.finish()
         let socket = StateDirectory(path: state).statusSocket
         let settled = eventually(timeoutSeconds: 20) {
-            guard let reply = try? StatusClient.request("status", socket: socket),
-                  let s = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(reply.utf8)) else { return false }
+            guard let s = try? StatusClient.status(socket: socket) else { return false }
             return s.store.rows_committed == manifest.readings.count
         }
         #expect(settled)
+        // What a script reads: `status --json` through the CLI, every key present, `null` for no value.
+        let cli = try ChildProcess(Repository.parklinkExecutable, ["status", "--json", "--state-dir", state])
+        #expect(cli.wait(timeoutSeconds: 30) == 0)
+        let printed = try #require(try JSONSerialization.jsonObject(with: Data(cli.output.utf8)) as? [String: Any])
+        let store = try #require(printed["store"] as? [String: Any])
+        #expect(store["last_error"] is NSNull, "no database error: the key is there, null")
+        #expect(printed["sampler"] is [String: Any], "the appliance runs the sampler")
+        #expect((store["rows_committed"] as? Int) == manifest.readings.count)
         run.signal(SIGTERM)
         #expect(run.wait(timeoutSeconds: 60) == 0, "SIGTERM: drained, committed, exit 0")
         #expect(try storedReadings(dsn).count == manifest.readings.count)
         // Gone means gone: status now says so and exits non-zero.
-        #expect(throws: StatusClient.Failure.self) { try StatusClient.request("status", socket: socket) }
+        #expect(throws: StatusClient.Failure.self) { try StatusClient.status(socket: socket) }
     }
 
     @Test("status without a daemon says so plainly and exits 1")

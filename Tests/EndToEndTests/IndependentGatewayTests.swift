@@ -30,8 +30,7 @@ struct IndependentGatewayTests {
             return s.accounting.in_flight == 0 && s.accounting.balanced
         })
         // The technician's view, over the real status socket, adds up.
-        let reply = try StatusClient.request("status", socket: pipeline.options.state.statusSocket)
-        let status = try JSONDecoder().decode(StatusSnapshot.self, from: Data(reply.utf8))
+        let status = try StatusClient.status(socket: pipeline.options.state.statusSocket)
         #expect(pipeline.stop() == 0)
 
         let expected = manifest.readings.sorted { $0.sortKey < $1.sortKey }

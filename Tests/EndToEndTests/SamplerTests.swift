@@ -55,13 +55,20 @@ struct SamplerTests {
         #expect(listed.status == 0)
         let alerts = try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [[String: Any]] ?? []
         #expect(alerts.count == 3)
-        for key in ["id", "type", "severity", "sensor", "created_at", "acknowledged"] {
+        // The README's keys, every one on every alert; no value is `null`, never a missing key.
+        for key in ["id", "type", "severity", "subject", "sensor", "gateway_id", "message", "created_at",
+                    "acknowledged", "acknowledged_at", "resolved_at"] {
             #expect(alerts.allSatisfy { $0[key] != nil }, "every alert has `\(key)`")
         }
+        #expect(alerts.allSatisfy { $0["acknowledged_at"] is NSNull && $0["resolved_at"] is NSNull }, "open, unacknowledged")
         let offline = try #require(alerts.first { $0["type"] as? String == "DEVICE_OFFLINE" })
         let id = try #require(offline["id"] as? Int)
         #expect(try runCLI(["alerts", "ack", String(id), "--state-dir", state]).status == 0)
         #expect(try runCLI(["alerts", "ack", "999999", "--state-dir", state]).status != 0, "an unknown id is an error")
+        let again = try runCLI(["alerts", "ack", String(id), "--state-dir", state])
+        #expect(again.status == 0)
+        let note = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Any] ?? [:]
+        #expect(note["ok"] as? Bool == true && note["acknowledged"] as? Int == 0 && note["note"] as? String == "already acknowledged")
         let after = try JSONSerialization.jsonObject(with: Data(try runCLI(["alerts", "--json", "--state-dir", state]).out.utf8)) as? [[String: Any]] ?? []
         #expect(after.first { ($0["id"] as? Int) == id }?["acknowledged"] as? Bool == true)
         // The acknowledgement reaches the database within a sampler run.

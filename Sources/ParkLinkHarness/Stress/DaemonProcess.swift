@@ -93,8 +93,7 @@ public final class DaemonProcess {
 
     /// The daemon's status, or nil if it does not answer.
     public func status() -> StatusSnapshot? {
-        guard let reply = try? StatusClient.request("status", socket: statusSocket, timeoutMs: 2_000) else { return nil }
-        return try? JSONDecoder().decode(StatusSnapshot.self, from: Data(reply.utf8))
+        try? StatusClient.status(socket: statusSocket, timeoutMs: 2_000)
     }
 
     /// SIGTERM, then waits up to `timeoutSeconds` for the drain and exit; SIGKILL after.

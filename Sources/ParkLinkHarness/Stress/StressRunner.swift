@@ -39,7 +39,7 @@ public enum StressRunner {
         defer { db.cleanUp() }
         note("database ready in \(seconds(since: dbStarted)) s: \(db.daemonDSNText)")
         let state = StateDirectory(path: db.stateDirectory)
-        if (try? StatusClient.request("status", socket: state.statusSocket, timeoutMs: 1_000)) != nil {
+        if StatusClient.isAnswering(socket: state.statusSocket) {
             throw ApplianceRunner.Failure("a parklink daemon is already running with state directory \(state.path); stop it first or use another --state-dir")
         }
 
