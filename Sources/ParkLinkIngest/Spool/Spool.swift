@@ -50,7 +50,7 @@ public final class Spool: @unchecked Sendable {
         public var offset: Int64
     }
 
-    private struct Segment {
+    struct Segment {
         var number: UInt64
         var path: String
         var size: Int64
@@ -59,32 +59,32 @@ public final class Spool: @unchecked Sendable {
 
     public let config: Config
     public let recovery: Recovery
-    private let lock = ConditionLock()
-    private var segments: [Segment] = []
-    private var appendFD: FileDescriptor?
+    let lock = ConditionLock()
+    var segments: [Segment] = []
+    var appendFD: FileDescriptor?
     /// Rotated segments whose data the next `sync()` makes durable before closing them.
-    private var rotated: [FileDescriptor] = []
-    private var dirty = false
-    private var buffer: [UInt8] = []
-    private var totalBytes: Int64 = 0
-    private var pendingReadings = 0
-    private var oldestAtMs: Int64?
-    private var readCursor: Cursor
-    private var readFD: (number: UInt64, fd: FileDescriptor)?
+    var rotated: [FileDescriptor] = []
+    var dirty = false
+    var buffer: [UInt8] = []
+    var totalBytes: Int64 = 0
+    var pendingReadings = 0
+    var oldestAtMs: Int64?
+    var readCursor: Cursor
+    var readFD: (number: UInt64, fd: FileDescriptor)?
 
-    private let _appended = Atomic<Int>(0)
-    private let _drained = Atomic<Int>(0)
-    private let _droppedFull = Atomic<Int>(0)
-    private let _droppedError = Atomic<Int>(0)
-    private let _syncs = Atomic<Int>(0)
-    private let lastError = Locked<String?>(nil)
+    let _appended = Atomic<Int>(0)
+    let _drained = Atomic<Int>(0)
+    let _droppedFull = Atomic<Int>(0)
+    let _droppedError = Atomic<Int>(0)
+    let _syncs = Atomic<Int>(0)
+    let lastError = Locked<String?>(nil)
     /// In use: the reader appends here instead of the ring until the writer has drained it.
-    private let _active = Atomic<Bool>(false)
+    let _active = Atomic<Bool>(false)
     /// When the writer began failing to commit (0: it commits).
-    private let _writerFailingSinceMs = Atomic<Int64>(0)
+    let _writerFailingSinceMs = Atomic<Int64>(0)
     /// The front segment a shutdown writes older readings into (see `appendInFront`).
-    private var frontFD: FileDescriptor?
-    private let drainRate = Locked(RateWindow())
+    var frontFD: FileDescriptor?
+    let drainRate = Locked(RateWindow())
 
     /// Opens (creating) the spool directory, scans what an earlier run left, and cuts
     /// torn tails.
@@ -270,7 +270,7 @@ public final class Spool: @unchecked Sendable {
     }
 
     /// Writes one encoded record to the active segment. Caller holds `lock`.
-    private func writeLocked(_ record: [UInt8], readings: Int, firstAtMs: Int64) -> Bool {
+    func writeLocked(_ record: [UInt8], readings: Int, firstAtMs: Int64) -> Bool {
         if totalBytes + Int64(record.count) > config.maxBytes {
             _droppedFull.add(readings, ordering: .relaxed)
             return false
@@ -298,7 +298,7 @@ public final class Spool: @unchecked Sendable {
         return true
     }
 
-    private func rotateLocked() throws {
+    func rotateLocked() throws {
         if let fd = appendFD { rotated.append(fd) }
         appendFD = nil
         let number = (segments.last?.number ?? readCursor.segment) + 1
@@ -331,154 +331,5 @@ public final class Spool: @unchecked Sendable {
             }
         }
         if !old.isEmpty || fd != nil { FileSystem.syncDirectory(config.directory) }
-    }
-
-    // MARK: - Draining (the writer thread)
-
-    /// Reads whole records, oldest first, into `batch` (at most `max` readings; at least one
-    /// record when `max` ≥ `SpoolRecord.maxReadingsPerRecord`). Returns how many readings
-    /// and the cursor to pass to `commit` once they are committed. Nothing is forgotten
-    /// until then: after a failure the same readings are read again.
-    public func read(into batch: UnsafeMutablePointer<StampedReading>, max: Int, sessions: SessionTable) -> (count: Int, end: Cursor) {
-        var cursor = readCursor
-        var count = 0
-        let snapshot = lock.withLock { segments.map { ($0.number, $0.path, $0.size) } }
-        var header = [UInt8](repeating: 0, count: SpoolRecord.headerSize)
-        var payload = [UInt8](repeating: 0, count: SpoolRecord.maxPayload)
-        for (number, path, size) in snapshot where number >= cursor.segment {
-            if number > cursor.segment { cursor = Cursor(segment: number, offset: 0) }
-            guard let fd = readDescriptor(number: number, path: path) else { break }
-            while cursor.offset + Int64(SpoolRecord.headerSize) <= size {
-                let ok = header.withUnsafeMutableBytes { h -> Int? in
-                    guard (try? fd.read(into: h, at: cursor.offset)) == SpoolRecord.headerSize else { return nil }
-                    return SpoolRecord.payloadLength(header: UnsafeRawBufferPointer(h))
-                }
-                guard let length = ok else { return (count, cursor) }
-                let decoded = payload.withUnsafeMutableBytes { p -> Int? in
-                    let slice = UnsafeMutableRawBufferPointer(rebasing: p[0..<length])
-                    guard (try? fd.read(into: slice, at: cursor.offset + Int64(SpoolRecord.headerSize))) == length,
-                          header.withUnsafeBytes({ SpoolRecord.checksumMatches(header: $0, payload: UnsafeRawBufferPointer(slice)) })
-                    else { return nil }
-                    let p = UnsafeRawBufferPointer(slice)
-                    // Count first: a record that does not fit this batch waits for the next.
-                    let gw = Int(p[0])
-                    let n = Int(SpoolRecord.get32(p, 1 + gw + 4))
-                    guard count + n <= max else { return 0 }
-                    var k = count
-                    let result = SpoolRecord.decode(payload: p) { key, reading, at in
-                        (batch + k).initialize(to: StampedReading(session: sessions.index(for: key), receivedAtMs: at, reading: reading))
-                        k += 1
-                    }
-                    if result == nil { (batch + count).deinitialize(count: k - count) }
-                    return result
-                }
-                guard let n = decoded else { return (count, cursor) }
-                if n == 0 { return (count, cursor) }
-                count += n
-                cursor.offset += Int64(SpoolRecord.headerSize + length)
-            }
-            if count >= max { break }
-        }
-        return (count, cursor)
-    }
-
-    /// Forgets the `count` readings read up to `end`, now committed: deletes every segment
-    /// wholly before the cursor (the active one stays, to be appended to).
-    public func commit(through end: Cursor, count: Int, lastReceivedAtMs: Int64?) {
-        readCursor = end
-        var doomed: [String] = []
-        lock.withLock {
-            pendingReadings -= count
-            if pendingReadings > 0, let t = lastReceivedAtMs { oldestAtMs = t }
-            while let first = segments.first,
-                  first.number < end.segment || (first.number == end.segment && end.offset >= first.size && segments.count > 1) {
-                doomed.append(first.path)
-                totalBytes -= first.size
-                segments.removeFirst()
-            }
-            if let first = segments.first, end.segment < first.number { readCursor = Cursor(segment: first.number, offset: 0) }
-        }
-        _drained.add(count, ordering: .relaxed)
-        drainRate.withLock { $0.add(count, nowMs: Int64(Clock.monotonicNanoseconds() / 1_000_000)) }
-        for path in doomed {
-            if readFD.map({ config.directory + "/" + Self.name($0.number) == path }) == true {
-                readFD?.fd.close()
-                readFD = nil
-            }
-            try? FileSystem.remove(path)
-        }
-    }
-
-    private func readDescriptor(number: UInt64, path: String) -> FileDescriptor? {
-        if let r = readFD, r.number == number { return r.fd }
-        readFD?.fd.close()
-        readFD = nil
-        guard let fd = try? FileDescriptor.open(path, flags: O_RDONLY) else { return nil }
-        readFD = (number, fd)
-        return fd
-    }
-
-    // MARK: - Helpers
-
-    static func name(_ number: UInt64) -> String {
-        let digits = String(number)
-        return "seg-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".spool"
-    }
-
-    /// The good part of a segment: whole records with matching checksums, from the start.
-    private static func scan(_ fd: FileDescriptor, size: Int64, resume: inout [SessionKey: UInt64]) throws
-        -> (goodBytes: Int64, readings: Int, firstAtMs: Int64?)
-    {
-        var offset: Int64 = 0, readings = 0
-        var first: Int64?
-        var header = [UInt8](repeating: 0, count: SpoolRecord.headerSize)
-        var payload = [UInt8](repeating: 0, count: SpoolRecord.maxPayload)
-        while offset + Int64(SpoolRecord.headerSize) <= size {
-            let length = try header.withUnsafeMutableBytes { h throws -> Int? in
-                guard try fd.read(into: h, at: offset) == SpoolRecord.headerSize else { return nil }
-                return SpoolRecord.payloadLength(header: UnsafeRawBufferPointer(h))
-            }
-            guard let length, offset + Int64(SpoolRecord.headerSize + length) <= size else { break }
-            let n = try payload.withUnsafeMutableBytes { p throws -> Int? in
-                let slice = UnsafeMutableRawBufferPointer(rebasing: p[0..<length])
-                guard try fd.read(into: slice, at: offset + Int64(SpoolRecord.headerSize)) == length,
-                      header.withUnsafeBytes({ SpoolRecord.checksumMatches(header: $0, payload: UnsafeRawBufferPointer(slice)) })
-                else { return nil }
-                var firstAt: Int64?
-                let n = SpoolRecord.decode(payload: UnsafeRawBufferPointer(slice)) { key, reading, at in
-                    if firstAt == nil { firstAt = at }
-                    resume[key] = max(resume[key] ?? 0, UInt64(reading.seq) + 1)
-                }
-                if first == nil { first = firstAt }
-                return n
-            }
-            guard let n else { break }
-            readings += n
-            offset += Int64(SpoolRecord.headerSize + length)
-        }
-        return (offset, readings, first)
-    }
-}
-
-/// Counts in one-second buckets over the last ten seconds.
-struct RateWindow {
-    private var buckets = [Int](repeating: 0, count: 10)
-    private var bucketSecond = [Int64](repeating: -1, count: 10)
-
-    mutating func add(_ n: Int, nowMs: Int64) {
-        let second = nowMs / 1_000
-        let i = Int(second % 10)
-        if bucketSecond[i] != second {
-            bucketSecond[i] = second
-            buckets[i] = 0
-        }
-        buckets[i] += n
-    }
-
-    func perSecond(nowMs: Int64) -> Double {
-        let now = nowMs / 1_000
-        var sum = 0
-        for i in 0..<10 where bucketSecond[i] > now - 10 { sum += buckets[i] }
-        return Double(sum) / 10
     }
 }
