@@ -85,6 +85,11 @@ public enum ApplianceRunner {
         try pipeline.start()
         stop()
         let abandoned = pipeline.stop()
+        if c.dsn == nil, ProcessInfo.processInfo.environment["INVOCATION_ID"] != nil {
+            // Under systemd (KillMode=mixed) the private server outlives the drain above and
+            // would then be SIGKILLed with the rest of the unit: shut it down cleanly now.
+            try? PrivateMariaDBServer(stateDirectory: state.path).stop()
+        }
         return abandoned == 0 ? 0 : 3
     }
 }

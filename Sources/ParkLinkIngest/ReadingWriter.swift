@@ -121,7 +121,8 @@ public final class ReadingWriter: @unchecked Sendable {
     /// Starts the shutdown grace period. Call before stopping the reader: a reader
     /// blocked on a full ring (database down) is freed only when the writer gives up.
     public func beginStop() {
-        stopAskedAtMs.withLock { if $0 == nil { $0 = Clock.wallMilliseconds() } }
+        // Monotonic: a clock step (NTP at boot) must not stretch or cut the grace period.
+        stopAskedAtMs.withLock { if $0 == nil { $0 = Int64(Clock.monotonicNanoseconds() / 1_000_000) } }
     }
 
     /// Drains the ring (the reader must have stopped) and returns when everything is
@@ -331,7 +332,7 @@ public final class ReadingWriter: @unchecked Sendable {
             }
             spool?.writerFailing(nowMs: Clock.wallMilliseconds())
             if let asked = stopAskedAtMs.withLock({ $0 }),
-               spool != nil || Clock.wallMilliseconds() - asked > Int64(config.shutdownGraceMs) {
+               spool != nil || Int64(Clock.monotonicNanoseconds() / 1_000_000) - asked > Int64(config.shutdownGraceMs) {
                 // With a spool nothing is lost by stopping now: no need to wait out the grace.
                 return nil
             }
@@ -348,7 +349,7 @@ public final class ReadingWriter: @unchecked Sendable {
             Clock.sleep(milliseconds: slice)
             left -= slice
             if let asked = stopAskedAtMs.withLock({ $0 }),
-               spool != nil || Clock.wallMilliseconds() - asked > Int64(config.shutdownGraceMs) {
+               spool != nil || Int64(Clock.monotonicNanoseconds() / 1_000_000) - asked > Int64(config.shutdownGraceMs) {
                 return
             }
         }
