@@ -165,4 +165,52 @@ struct SpoolEndToEndTests {
         #expect(gaps == "0", "no false gap recorded")
         try expectEveryReadingStored(manifest, dsn)
     }
+
+    @Test("the spool at its cap: SPOOL_FULL, every reading it could not keep counted, no crash, the rest stored")
+    func spoolAtItsCap() throws {
+        let (server, dsn) = try server("spool_cap")
+        defer { try? server.destroy() }
+        let gateway = try IndependentGateway(arguments: [
+            "--framing", "binary", "--rate", "5000", "--count", "80000", "--sensors", "500", "--seed", "13",
+        ])
+        // 16,384 readings of ring and 1 MiB of spool (~38,000 readings): a 12-s outage at
+        // 5,000/s (60,000 readings) cannot fit.
+        let pipeline = try makePipeline(device: gateway.devicePath, framing: .binary, dsn: dsn) {
+            $0.ringCapacity = 16_384
+            $0.spoolMaxMegabytes = 1
+        }
+        var logger = Logger(label: "spool-cap")
+        logger.logLevel = .error
+        ApplianceRunner.attachSampler(to: pipeline, config: pipeline.options.config, state: pipeline.options.state,
+                                      dsn: dsn, logger: logger) { s in
+            s.intervalMs = 200
+            s.forecasterStateFile = nil
+        }
+        try pipeline.start()
+        #expect(eventually(timeoutSeconds: 10) { pipeline.storeCounters.rowsCommitted.value > 2_000 })
+        try server.killServer()
+        #expect(eventually(timeoutSeconds: 20) {
+            pipeline.sampler?.activeAlerts().contains { $0.type == .spoolFull } == true
+        }, "SPOOL_FULL while readings are being refused")
+        let full = try #require(pipeline.spool)
+        #expect(full.droppedFull > 0)
+        #expect(full.bytes <= 1 << 20, "the cap holds")
+        Thread.sleep(forTimeInterval: 2)
+        _ = try server.start()
+
+        let manifest = try gateway.finish()
+        #expect(eventually(timeoutSeconds: 60) {
+            let s = pipeline.snapshot()
+            return s.accounting.in_flight == 0 && s.accounting.balanced && s.spool?.readings == 0
+        })
+        let status = pipeline.snapshot()
+        #expect(pipeline.stop() == 0)
+        let dropped = status.spool?.dropped_full ?? -1
+        let stored = try storedReadings(dsn)
+        #expect(status.accounting.spool_dropped == dropped)
+        #expect(stored.count + dropped == manifest.readings.count, "every reading stored or counted as dropped_full")
+        let sent = Set(manifest.readings)
+        #expect(stored.allSatisfy { sent.contains($0) })
+        #expect(Set(stored).count == stored.count)
+    }
 }
