@@ -41,12 +41,30 @@ public struct SensorRepository {
         self.connection = connection
     }
 
-    /// Where each bay stood when the appliance last ran.
-    public func lastKnownOccupancy() throws -> [SensorKey: Bool] {
-        var known: [SensorKey: Bool] = [:]
-        for row in try connection.query("SELECT gateway_id, sensor_id, occupied FROM sensors WHERE occupied IS NOT NULL") {
-            if let g = row[0], let s = row[1].flatMap({ UInt16($0) }), let o = row[2] {
-                known[SensorKey(gatewayId: g, sensor: s)] = o == "1"
+    /// Where each bay stood when the appliance last ran, and since when: the `sensors`
+    /// table (the sampler's, a few seconds behind), overridden by the newest `tail`
+    /// readings of each gateway's latest session (a range of the primary key: cheap
+    /// however large the table).
+    public func lastKnownOccupancy(tail: UInt64 = 100_000) throws -> [SensorKey: (occupied: Bool, atMs: Int64)] {
+        var known: [SensorKey: (occupied: Bool, atMs: Int64)] = [:]
+        for row in try connection.query("""
+            SELECT gateway_id, sensor_id, occupied, ROUND(UNIX_TIMESTAMP(last_seen_at) * 1000) FROM sensors
+            WHERE occupied IS NOT NULL AND last_seen_at IS NOT NULL
+            """) {
+            if let g = row[0], let s = row[1].flatMap({ UInt16($0) }), let o = row[2], let at = row[3].flatMap({ Double($0) }) {
+                known[SensorKey(gatewayId: g, sensor: s)] = (o == "1", Int64(at))
+            }
+        }
+        for (session, next) in try ReadingHistory(connection: connection).resumePoints(sessionsPerGateway: 1) {
+            let from = next > tail ? next - tail : 0
+            for row in try connection.query("""
+                SELECT sensor_id, occupied, ROUND(UNIX_TIMESTAMP(received_at) * 1000) FROM readings
+                WHERE gateway_id = \(try connection.quoted(session.gatewayId)) AND boot_id = \(session.bootId) AND seq >= \(from)
+                ORDER BY seq
+                """) {
+                guard let s = row[0].flatMap({ UInt16($0) }), let o = row[1], let at = row[2].flatMap({ Double($0) }) else { continue }
+                let key = SensorKey(gatewayId: session.gatewayId, sensor: s)
+                if Int64(at) >= known[key]?.atMs ?? .min { known[key] = (o == "1", Int64(at)) }
             }
         }
         return known
