@@ -23,7 +23,8 @@ public final class SerialReader: @unchecked Sendable {
         public var encoding: FrameEncoding = .text
         public var chunkBytes = 64 * 1024
         public var initialBackoffMs = 100
-        public var maxBackoffMs = 1_000
+        /// Capped at half a second so a replugged gateway is found within a second.
+        public var maxBackoffMs = 500
         /// Housekeeping period (HELLO time-outs) when the line is quiet.
         public var tickMs: Int32 = 250
         public var tracker = SessionTracker.Config()

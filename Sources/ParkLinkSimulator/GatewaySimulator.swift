@@ -71,6 +71,10 @@ public final class GatewaySimulator: @unchecked Sendable {
 
     public var state: State { shared.state.withLock { $0 } }
 
+    /// For each replug so far, the milliseconds from the new port appearing to the host's
+    /// first frame on it (its PING): how fast the appliance finds a replugged gateway.
+    public var reopenDelaysMs: [Double] { shared.reopenDelaysMs.withLock { $0 } }
+
     /// The sensor ids, `config.firstSensor ..< config.firstSensor + config.sensors`.
     public var sensorIds: ClosedRange<UInt16> {
         config.firstSensor...UInt16(Int(config.firstSensor) + config.sensors - 1)
@@ -174,6 +178,8 @@ final class SimulatorShared: Sendable {
     let downlink = Locked(DownlinkStats())
     let state = Locked(GatewaySimulator.State.created)
     let devicePath: Locked<String>
+    /// After each replug, how long the host took to open the new port and speak (ms).
+    let reopenDelaysMs = Locked<[Double]>([])
     let commands = Locked<[Command]>([])
     let thread: ServiceThread
 

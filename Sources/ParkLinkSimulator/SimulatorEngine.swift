@@ -23,6 +23,8 @@ struct SimulatorEngine {
     var tx: TransmitBuffer
     private var downlinkDecoder: StreamDecoder
     private var downSink = DownlinkSink()
+    /// When the current pty appeared after an unplug, until the host speaks on it.
+    var replugAtNs: UInt64?
     var random: SimulatorRandom
     var bays: BayModel
     var delta: LedgerDelta
@@ -126,6 +128,10 @@ struct SimulatorEngine {
                 // After an unplug: the boot goes on, but nobody is listening yet.
                 if endIfOver(now: now) { return }
                 if downSink.sawHost || timedOut {
+                    if downSink.sawHost, let replugged = replugAtNs {
+                        shared.reopenDelaysMs.withLock { $0.append(Double(now - replugged) / 1e6) }
+                    }
+                    replugAtNs = nil
                     setPhase(.running)
                     running(now: now)
                 }
@@ -149,6 +155,7 @@ struct SimulatorEngine {
             if now >= until {
                 do {
                     try link.replug()
+                    replugAtNs = now
                     linkOpen = true
                     downlinkDecoder = StreamDecoder(encoding: config.encoding)
                     shared.devicePath.withLock { $0 = link.devicePath }

@@ -49,6 +49,10 @@ struct StressCommand: ParsableCommand {
     var downSeconds = 3.0
     @Option(name: .customLong("stall-seconds"), help: "db-stall: how long the read lock is held (default 20).")
     var stallSeconds = 20.0
+    @Option(name: .customLong("unplugs"), help: "unplug: how many times the cable is pulled (default 1).")
+    var unplugs = 1
+    @Option(name: .customLong("unplug-seconds"), help: "unplug: how long the cable stays out each time (default 2).")
+    var unplugSeconds = 2.0
     @Flag(name: .long, help: "Print the report as one JSON object on the last line of stdout.")
     var json = false
 
@@ -91,6 +95,8 @@ struct StressCommand: ParsableCommand {
         o.insertMethod = insertMethod
         o.restartDownSeconds = downSeconds
         o.stallSeconds = stallSeconds
+        o.unplugs = unplugs
+        o.unplugSeconds = unplugSeconds
         return o
     }
 }

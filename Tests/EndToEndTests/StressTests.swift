@@ -92,6 +92,18 @@ struct StressTests {
         #expect((run.int("emitted") ?? 0) >= 500 * 20 * 29)
     }
 
+    @Test("unplugged and replugged 10 times: each new port reopened within a second, nothing sent intact is missing")
+    func replugsAreFoundQuickly() throws {
+        let run = try Self.stress(["--sensors", "50", "--rate", "20", "--duration", "30", "--fault", "unplug",
+                                   "--unplugs", "10", "--unplug-seconds", "0.5", "--json"], timeoutSeconds: 180)
+        #expect(run.status == 0, "output:\n\(run.output)")
+        #expect(run.int("replugs") == 10)
+        let worst = (run.report["reopen_ms_max"] as? NSNumber)?.doubleValue ?? .infinity
+        #expect(worst <= 1_000, "reopened within a second of each replug (worst \(worst) ms)")
+        #expect(run.lost("other") == 0, "only what the gateway could not send while unplugged is missing")
+        #expect((run.daemon("link_opens") ?? 0) >= 11)
+    }
+
     @Test("bad arguments are refused with usage, before anything starts")
     func badArguments() throws {
         let few = try Self.stress(["--sensors", "2"], stderr: true, timeoutSeconds: 30)

@@ -39,7 +39,7 @@ final class FaultInjector: @unchecked Sendable {
         switch fault {
         case .none, .noise: nil
         case .dbRestart, .dbStall: options.durationSeconds / 3
-        case .unplug: options.durationSeconds / 2
+        case .unplug: options.unplugs > 1 ? options.durationSeconds / 10 : options.durationSeconds / 2
         }
     }
 
@@ -116,8 +116,15 @@ final class FaultInjector: @unchecked Sendable {
     }
 
     private func unplug() {
-        simulator.unplug(forSeconds: options.unplugSeconds)
-        record("gateway unplugged for \(options.unplugSeconds) s (orderly: queued frames drained first)")
+        let start = elapsed
+        for i in 0..<options.unplugs {
+            if i > 0 { sleep(until: start + Double(i) * 2 * options.unplugSeconds) }
+            simulator.unplug(forSeconds: options.unplugSeconds)
+            if options.unplugs == 1 || i == 0 || i == options.unplugs - 1 {
+                record("gateway unplugged for \(options.unplugSeconds) s (orderly: queued frames drained first)"
+                       + (options.unplugs > 1 ? " [\(i + 1) of \(options.unplugs)]" : ""))
+            }
+        }
     }
 
     // MARK: Helpers

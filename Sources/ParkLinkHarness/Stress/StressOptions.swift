@@ -43,6 +43,9 @@ public struct StressOptions: Sendable {
     public var restartDownSeconds = 3.0
     /// How long the unplug fault keeps the cable out.
     public var unplugSeconds = 2.0
+    /// How many times the unplug fault pulls the cable (each out `unplugSeconds`, then in
+    /// as long again), from 1/2 of the run, or from 1/10 when there are several.
+    public var unplugs = 1
     /// The simulated gateway's transmit buffer (the firmware's is small; 64 KiB is the
     /// simulator's default and about 20 ms of the headline load in text framing).
     /// How the daemon writes batches (its `--insert-method`).
@@ -71,6 +74,11 @@ public struct StressOptions: Sendable {
         if txBufferBytes < 1024 { return "--tx-buffer-kib must be at least 1" }
         if !(restartDownSeconds >= 0) || restartDownSeconds > 3_600 { return "--down-seconds must be between 0 and 3600" }
         if !(stallSeconds > 0) || stallSeconds > 3_600 { return "--stall-seconds must be above 0 and at most 3600" }
+        if !(1...10_000).contains(unplugs) { return "--unplugs must be between 1 and 10000" }
+        if !(unplugSeconds > 0) || unplugSeconds > 3_600 { return "--unplug-seconds must be above 0 and at most 3600" }
+        if fault == .unplug && unplugs > 1 && durationSeconds * 0.1 + Double(unplugs) * 2 * unplugSeconds >= durationSeconds {
+            return "--unplugs \(unplugs) × 2 × --unplug-seconds \(unplugSeconds) does not fit in --duration from 1/10 of it: give a longer --duration"
+        }
         if fault == .dbRestart && durationSeconds / 3 + restartDownSeconds >= durationSeconds {
             return "--fault db-restart keeps the server down \(Int(restartDownSeconds)) s from 1/3 of the run: give a longer --duration"
         }

@@ -89,6 +89,11 @@ public struct StressReport: Encodable, Sendable {
     public var duplicate_rows: Int
     public var missing_examples: [String]
     public var fault_events: [FaultEvent]
+    /// Unplug fault: replugs seen, and how long the daemon took to open each new port and
+    /// speak on it (from the port appearing to its PING), ms.
+    public var replugs: Int
+    public var reopen_ms_p50: OrNull<Double>
+    public var reopen_ms_max: OrNull<Double>
     /// When the gateway's `tx_dropped` grew (seconds since sending began, readings).
     public var tx_dropped_timeline: [TimelinePoint]
     public var daemon: Daemon
@@ -137,6 +142,9 @@ public struct StressReport: Encodable, Sendable {
             out.append("  latency   frame→commit p50 \(p50) ms, p99 \(p99) ms, max \(mx) ms (\(n(latency_samples)) readings)")
         }
         out.append("  daemon    exit \(d.exit_code), CPU \(String(format: "%.1f", cpu_seconds)) s (\(String(format: "%.0f", cpu_seconds / max(duration_s, 1) * 100))% of a core over the run), peak RSS \(String(format: "%.1f", peak_rss_mib)) MiB, \(d.log_lines) log lines at warning+")
+        if replugs > 0, let p50 = reopen_ms_p50.value, let mx = reopen_ms_max.value {
+            out.append("  replug    \(replugs) replugs: the daemon reopened the port in \(String(format: "%.0f", p50)) ms (median), \(String(format: "%.0f", mx)) ms at most")
+        }
         out.append("  others    harness + simulator CPU \(String(format: "%.1f", harness_cpu_seconds)) s" + (mariadb_cpu_seconds.value.map { String(format: ", MariaDB CPU %.1f s", $0) } ?? ""))
         out.append("  pipeline  ring high-water \(n(d.ring_high_water))/\(n(d.ring_capacity)), reader waits \(n(d.reader_waits)) (\(n(d.reader_wait_ms)) ms), store connects \(n(d.store_connects)), retries \(n(d.store_retries)), link opens \(n(d.link_opens)), hang-ups \(n(d.link_hangups))")
         let rej = d.rejects.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \(n($0.value))" }

@@ -101,6 +101,10 @@ public enum StressRunner {
         faults.join()
         if let e = faults.error { failures.append("the fault could not be injected as asked: \(e)") }
         let ledger = sim.ledger
+        let reopen = sim.reopenDelaysMs.sorted()
+        if o.fault == .unplug, let worst = reopen.last, worst > 1_000 {
+            failures.append("the daemon took \(Int(worst)) ms to reopen a replugged port (at most 1,000 ms expected)")
+        }
         if ledger.txDropped > txDropped {
             timeline.append(.init(at_s: seconds(since: sendingStarted), readings: Int(ledger.txDropped - txDropped)))
         }
@@ -141,7 +145,9 @@ public enum StressRunner {
             mariadb_cpu_seconds: OrNull(serverCPU.map { ($0 * 100).rounded() / 100 }),
             boots: v.boots, corrupted_sent: ledger.corrupted, garbage_bursts: ledger.garbageBursts,
             unexpected_rows: v.unexpectedRows, unknown_boot_rows: v.unknownBootRows, duplicate_rows: v.duplicateRows,
-            missing_examples: v.missingExamples, fault_events: faults.events, tx_dropped_timeline: timeline,
+            missing_examples: v.missingExamples, fault_events: faults.events,
+            replugs: reopen.count, reopen_ms_p50: OrNull(reopen.isEmpty ? nil : reopen[reopen.count / 2].rounded()),
+            reopen_ms_max: OrNull(reopen.last.map { $0.rounded() }), tx_dropped_timeline: timeline,
             daemon: daemonSection(final, exit: exit, logLines: daemon.logLineCount()),
             load_average_start: OrNull(machine.loadAverageStart), load_average_end: OrNull(machine.loadAverageEnd),
             threads: machine.totals, longest_cpu_wait_ms: machine.longestWaitMs,
