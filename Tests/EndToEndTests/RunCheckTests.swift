@@ -191,7 +191,10 @@ struct RunCheckTests {
         try FileSystem.makeDirectory(cwd + "/st4", mode: 0o777)
         try FileSystem.setPermissions(cwd + "/st4", 0o777)
         let server = PrivateMariaDBServer(stateDirectory: cwd + "/st4")
-        defer { try? server.stop() }
+        defer {
+            try? server.stop()
+            try? FileManager.default.removeItem(atPath: cwd)  // a datadir: hundreds of MB
+        }
         let daemon = try ChildProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", cwd, Repository.parklinkExecutable,
                                                   "run", "--device", pty.followerPath, "--state-dir", "st4"],
                                       standardError: .merge)
