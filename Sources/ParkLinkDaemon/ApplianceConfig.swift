@@ -2,6 +2,7 @@ import Foundation
 import ParkLinkAnalytics
 import ParkLinkProtocol
 import ParkLinkStore
+import ParkLinkSystem
 import TOMLKit
 
 /// Everything `parklink run` can be told, from the config file, then overridden by
@@ -51,9 +52,21 @@ public struct ApplianceConfig: Sendable {
 
     public init() {}
 
-    /// Loads and checks `path`; every mistake names the file, line and fix.
+    /// Loads and checks `path`; every mistake names the file (as an absolute path), line
+    /// and fix. Relative paths in the file (`device`, `directory`) are relative to the
+    /// file's own directory, so the file means the same whoever starts parklink, from
+    /// wherever.
     public static func load(path: String) throws -> ApplianceConfig {
-        try parse(TOMLDocument(path: path))
+        let file = FileSystem.absolutePath(path)
+        var c = try parse(TOMLDocument(path: file))
+        c.resolvePaths(relativeTo: FileSystem.directoryName(file))
+        return c
+    }
+
+    /// Makes `device` and `stateDirectory` absolute against `directory`.
+    public mutating func resolvePaths(relativeTo directory: String) {
+        device = device.map { FileSystem.absolutePath($0, relativeTo: directory) }
+        stateDirectory = stateDirectory.map { FileSystem.absolutePath($0, relativeTo: directory) }
     }
 
     public static func parse(text: String, path: String = "parklink.toml") throws -> ApplianceConfig {

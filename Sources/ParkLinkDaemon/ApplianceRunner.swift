@@ -26,14 +26,16 @@ public enum ApplianceRunner {
         public init(_ d: String) { description = d }
     }
 
-    /// The effective configuration: file first, then command-line overrides.
+    /// The effective configuration: file first, then command-line overrides. Every path
+    /// comes out absolute: those in the file against the file's directory, those on the
+    /// command line against the current directory (where the person typing it is).
     public static func configuration(file: String?, overrides o: Overrides) throws -> ApplianceConfig {
         var c = try file.map { try ApplianceConfig.load(path: $0) } ?? ApplianceConfig()
-        if let v = o.device { c.device = v }
+        if let v = o.device { c.device = FileSystem.absolutePath(v) }
         if let v = o.dsn { c.dsn = v }
         if let v = o.framing { c.framing = v }
         if let v = o.baud { c.baud = v }
-        if let v = o.stateDirectory { c.stateDirectory = v }
+        if let v = o.stateDirectory { c.stateDirectory = FileSystem.absolutePath(v) }
         if let v = o.insertMethod { c.insertMethod = v }
         return c
     }

@@ -207,24 +207,24 @@ public final class SerialReader: @unchecked Sendable {
         var decoder = StreamDecoder(encoding: config.encoding)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: config.chunkBytes, alignment: 16)
         defer { buffer.deallocate() }
-        var port: FileDescriptor?
+        var port: OpenSerialPort?
         var backoffMs = config.initialBackoffMs
-        var lastOpenError: SystemError?
+        var lastOpenError: SerialPortError?
         var lastPingMs: Int64 = 0
 
         func publish() {
             let wantsPing = sink.hand(over: ring, spool: spool, highWater: config.spoolHighWater ?? ring.capacity / 2,
                                       sessions: sessions, events: events, counters: counters, logger: logger)
             counters.noiseBytes.store(Int(decoder.noiseBytes), ordering: .relaxed)
-            if wantsPing, let fd = port, sink.nowMs - lastPingMs >= 1_000 {
+            if wantsPing, let fd = port?.descriptor, sink.nowMs - lastPingMs >= 1_000 {
                 lastPingMs = sink.nowMs
                 write(.ping, to: fd)
                 counters.pingsSent.add(1)
             }
         }
 
-        func hangUp(_ fd: FileDescriptor, reason: String) {
-            fd.close()
+        func hangUp(_ open: OpenSerialPort, reason: String) {
+            open.close()
             port = nil
             counters.connected.store(false, ordering: .relaxed)
             counters.hangups.add(1)
@@ -235,10 +235,15 @@ public final class SerialReader: @unchecked Sendable {
         }
 
         while !service.isStopping {
-            guard let fd = port else {
+            guard let open = port else {
                 do {
-                    let fd = try SerialPort.open(config.device, baud: config.baud)
-                    port = fd
+                    let open = try SerialPort.open(config.device, baud: config.baud)
+                    let fd = open.descriptor
+                    port = open
+                    if let why = open.lockFileSkipped {
+                        // The flock still keeps a second reader out; only the convention is missing.
+                        logger.debug("no UUCP lock file for the device", metadata: ["link.device": "\(config.device)", "link.lock_file": "\(why)"])
+                    }
                     backoffMs = config.initialBackoffMs
                     lastOpenError = nil
                     counters.opens.add(1)
@@ -261,13 +266,14 @@ public final class SerialReader: @unchecked Sendable {
                 }
                 continue
             }
+            let fd = open.descriptor
 
             let ready: ServiceThread.Wakeup
             do {
                 ready = try service.wait(for: [PollRequest(fd: fd.raw, events: Int16(POLLIN))], timeoutMs: config.tickMs)
             } catch {
                 logger.critical("poll failed", metadata: ["link.error": "\(error)"])
-                hangUp(fd, reason: "\(error)")
+                hangUp(open, reason: "\(error)")
                 continue
             }
             if ready.woken {
@@ -302,15 +308,15 @@ public final class SerialReader: @unchecked Sendable {
             }
             sink.tick(now: Clock.wallMilliseconds())
             publish()
-            if let gone { hangUp(fd, reason: gone) }
+            if let gone { hangUp(open, reason: gone) }
         }
 
         // Stop: everything decoded goes to the ring, including readings that were
         // still waiting for a HELLO.
         sink.flushForShutdown(now: Clock.wallMilliseconds())
         publish()
-        if let fd = port {
-            fd.close()
+        if let open = port {
+            open.close()
             counters.connected.store(false, ordering: .relaxed)
         }
         logger.info("reader stopped", metadata: ["link.device": "\(config.device)"])

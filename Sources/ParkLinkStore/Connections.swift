@@ -33,6 +33,10 @@ public enum Connections {
         /// A command a person waits for (status fallback, alert history, resume points).
         public static let interactive = Profile(name: "interactive", connectTimeout: .seconds(3), readTimeout: .seconds(10),
                                                 writeTimeout: .seconds(10), migrates: true)
+        /// `parklink run --check`: answers within seconds and changes nothing, so it does
+        /// not migrate (it asks whether the schema could be migrated instead).
+        public static let check = Profile(name: "check", connectTimeout: .seconds(5), readTimeout: .seconds(10),
+                                          writeTimeout: .seconds(10), migrates: false)
         /// Tools that read a whole run back (the stress verifier) or hold a lock on purpose.
         public static let tool = Profile(name: "tool", connectTimeout: .seconds(10), readTimeout: .seconds(300),
                                          writeTimeout: .seconds(60), migrates: false)

@@ -26,6 +26,8 @@ public struct MariaDBError: Error, CustomStringConvertible, Sendable {
         public static let syntaxError = Code(1064)
         public static let unknownDatabase = Code(1049)
         public static let accessDenied = Code(1045)
+        /// `ER_DBACCESS_DENIED_ERROR`: the user may not use the database.
+        public static let databaseAccessDenied = Code(1044)
         public static let noSuchTable = Code(1146)
         public static let netReadError = Code(1158)
         public static let netReadInterrupted = Code(1159)

@@ -4,6 +4,7 @@
 
 import Foundation
 import Logging
+import ParkLinkSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -111,9 +112,9 @@ public final class PrivateMariaDBServer: Sendable {
     }
 
     private init(stateDirectory: String, options: Options, logger: Logger, isTemporary: Bool) {
-        var dir = stateDirectory
-        while dir.count > 1 && dir.hasSuffix("/") { dir.removeLast() }
-        self.stateDirectory = dir
+        // Absolute: mariadb-install-db and mariadbd change directory and would read a
+        // relative datadir against their own (it ended up under /usr).
+        self.stateDirectory = FileSystem.absolutePath(stateDirectory)
         self.options = options
         self.logger = logger
         self.isTemporary = isTemporary

@@ -67,3 +67,123 @@ public enum FileSystem {
         Glibc.close(fd)
     }
 }
+
+/// What `stat` says about a path: enough to tell a device from a file and to explain a
+/// "permission denied" (owner, group, mode).
+public struct FileStatus: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case regular, directory, characterDevice, blockDevice, fifo, socket, symbolicLink, other
+    }
+
+    public var kind: Kind
+    /// The permission bits (e.g. 0o660), without the file type.
+    public var permissions: mode_t
+    public var owner: uid_t
+    public var group: gid_t
+    /// The file system the node lives on and its inode: what `/proc/locks` names a lock by.
+    public var device: dev_t
+    public var inode: ino_t
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFCHR: kind = .characterDevice
+        case S_IFBLK: kind = .blockDevice
+        case S_IFIFO: kind = .fifo
+        case S_IFSOCK: kind = .socket
+        case S_IFLNK: kind = .symbolicLink
+        default: kind = .other
+        }
+        permissions = st.st_mode & 0o7777
+        owner = st.st_uid
+        group = st.st_gid
+        device = st.st_dev
+        inode = st.st_ino
+    }
+
+    /// The permission bits as a technician writes them, e.g. `0750`.
+    public var octalPermissions: String {
+        let digits = String(permissions, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
+
+extension FileSystem {
+    /// What `path` is (symbolic links followed). The corresponding C function is `stat`.
+    public static func status(_ path: String) throws(SystemError) -> FileStatus {
+        var st = stat()
+        try syscall("stat(\(path))") { stat(path, &st) }
+        return FileStatus(st)
+    }
+
+    /// Sets the permission bits of `path`. The corresponding C function is `chmod`.
+    public static func setPermissions(_ path: String, _ mode: mode_t) throws(SystemError) {
+        try syscall("chmod(\(path))") { chmod(path, mode) }
+    }
+
+    /// Whether this process may read (`R_OK`), write (`W_OK`) or search (`X_OK`) `path`,
+    /// judged with its effective ids and groups, as `open` will judge it. The
+    /// corresponding C function is `faccessat(AT_EACCESS)`.
+    public static func isAccessible(_ path: String, _ mode: Int32) -> Bool {
+        faccessat(AT_FDCWD, path, mode, AT_EACCESS) == 0
+    }
+
+    /// The whole of a small file (a lock file, a /proc entry); nil if it cannot be read.
+    public static func contents(of path: String, limit: Int = 1 << 20) -> [UInt8]? {
+        guard let fd = try? FileDescriptor.open(path, flags: O_RDONLY) else { return nil }
+        defer { fd.close() }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < limit {
+            guard let n = try? chunk.withUnsafeMutableBytes({ p throws(SystemError) in try fd.read(into: p) }) else { return nil }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
+    }
+
+    /// The current directory. The corresponding C function is `getcwd`.
+    public static func currentDirectory() throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { throw SystemError(call: "getcwd", errno: errno) }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `path` made absolute against `base` (default: the current directory) and cleaned
+    /// lexically (`.`, `..` and repeated slashes folded, as Go's `filepath.Abs` does).
+    ///
+    /// Every path the appliance is given is resolved once, where it enters, because the
+    /// processes it starts do not share its idea of "here": `mariadb-install-db` changes to
+    /// its base directory, so a relative datadir landed under `/usr`.
+    public static func absolutePath(_ path: String, relativeTo base: String? = nil) -> String {
+        let root: String
+        if path.hasPrefix("/") {
+            root = ""
+        } else if let base {
+            root = base
+        } else {
+            root = (try? currentDirectory()) ?? "/"
+        }
+        var parts: [Substring] = []
+        for part in (root + "/" + path).split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// The last component of `path` (`/dev/ttyACM0` → `ttyACM0`).
+    public static func baseName(_ path: String) -> String {
+        String(path.split(separator: "/").last ?? Substring(path))
+    }
+
+    /// The directory part of `path` (`/etc/parklink/parklink.toml` → `/etc/parklink`).
+    public static func directoryName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}

@@ -21,21 +21,85 @@ public enum SerialPort {
         2000000: speed_t(B2000000), 3000000: speed_t(B3000000), 4000000: speed_t(B4000000),
     ]
 
-    /// Opens and configures `path`. The corresponding C functions are `open`,
-    /// `ioctl(TIOCEXCL)`, `tcgetattr`, `cfmakeraw`, `cfsetspeed` and `tcsetattr`.
-    public static func open(_ path: String, baud: UInt32) throws(SystemError) -> FileDescriptor {
-        let fd = try FileDescriptor.open(path, flags: O_RDWR | O_NOCTTY | O_NONBLOCK)
-        do {
-            // TIOCEXCL does not stop root; an exclusive flock on the open device does (it is
-            // the convention serial tools honour), within this process too.
-            try syscall("flock(LOCK_EX, \(path))") { flock(fd.raw, LOCK_EX | LOCK_NB) }
-            try syscall("ioctl(TIOCEXCL, \(path))") { parklink_ioctl_tiocexcl(fd.raw) }
-            try configureRaw(fd, baud: baud)
+    /// Locks, opens and configures `path`: the lock file first (see `SerialLockFile`),
+    /// then `open`, an exclusive `flock`, `TIOCEXCL` and raw mode. Whoever holds the device
+    /// is named in the `inUse` error. The corresponding C functions are `open`,
+    /// `flock(LOCK_EX)`, `ioctl(TIOCEXCL)`, `tcgetattr`, `cfmakeraw`, `cfsetspeed` and
+    /// `tcsetattr`.
+    public static func open(_ path: String, baud: UInt32,
+                            lockFiles: SerialLockFile.Location = .conventional) throws(SerialPortError) -> OpenSerialPort {
+        let lockFile: SerialLockFile?
+        let skipped: String?
+        switch try SerialLockFile.acquire(path, location: lockFiles) {
+        case .locked(let l): (lockFile, skipped) = (l, nil)
+        case .skipped(let why): (lockFile, skipped) = (nil, why)
+        }
+        do throws(SerialPortError) {
+            let fd: FileDescriptor
+            do {
+                fd = try FileDescriptor.open(path, flags: O_RDWR | O_NOCTTY | O_NONBLOCK)
+            } catch {
+                // EBUSY: another (non-root) process set TIOCEXCL on it.
+                throw error.errno == EBUSY ? .inUse(device: path, holder: DeviceHolder.flockHolder(of: path)) : .system(error)
+            }
+            do throws(SerialPortError) {
+                // TIOCEXCL does not stop root; an exclusive flock on the open device does (it is
+                // the convention serial tools honour), within this process too.
+                do {
+                    try syscall("flock(LOCK_EX, \(path))") { flock(fd.raw, LOCK_EX | LOCK_NB) }
+                } catch {
+                    // A holder with a lock file was found above: this one has none.
+                    throw error.errno == EWOULDBLOCK ? .inUse(device: path, holder: DeviceHolder.flockHolder(of: path)) : .system(error)
+                }
+                do {
+                    try syscall("ioctl(TIOCEXCL, \(path))") { parklink_ioctl_tiocexcl(fd.raw) }
+                    try configureRaw(fd, baud: baud)
+                } catch {
+                    throw .system(error)
+                }
+            } catch {
+                fd.close()
+                throw error
+            }
+            return OpenSerialPort(path: path, descriptor: fd, lockFile: lockFile, lockFileSkipped: skipped)
         } catch {
-            fd.close()
+            lockFile?.release()
             throw error
         }
-        return fd
+    }
+
+    /// What `probe` found: the device node, and whether it is a terminal.
+    public struct Probe: Sendable, Equatable {
+        public var status: FileStatus
+        /// `tcgetattr` works on it (false for a character device that is not a tty, e.g. /dev/null).
+        public var isTerminal: Bool
+    }
+
+    /// Checks what `open` would need, without taking the device or changing its settings:
+    /// the node exists; no live process holds it (lock file, then `flock`); this user
+    /// may open it for reading and writing. Opened only for that last check, and closed
+    /// at once. For `parklink run --check`. The corresponding C functions are `stat`,
+    /// `open` and `tcgetattr`.
+    public static func probe(_ path: String, lockFiles: SerialLockFile.Location = .conventional) throws(SerialPortError) -> Probe {
+        let status: FileStatus
+        do {
+            status = try FileSystem.status(path)
+        } catch {
+            throw .system(error)
+        }
+        guard status.kind == .characterDevice else { return Probe(status: status, isTerminal: false) }
+        if let holder = SerialLockFile.holder(of: path, location: lockFiles) ?? DeviceHolder.flockHolder(of: path) {
+            throw .inUse(device: path, holder: holder)
+        }
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, flags: O_RDWR | O_NOCTTY | O_NONBLOCK)
+        } catch {
+            throw error.errno == EBUSY ? .inUse(device: path, holder: nil) : .system(error)
+        }
+        defer { fd.close() }
+        var t = termios()
+        return Probe(status: status, isTerminal: tcgetattr(fd.raw, &t) == 0)
     }
 
     /// Raw mode, 8 data bits, no parity, one stop bit, receiver on, modem lines ignored.
@@ -62,5 +126,53 @@ public enum SerialPort {
         if let custom {
             try syscall("ioctl(TCSETS2, \(custom) baud)") { parklink_set_custom_baud(fd.raw, custom) }
         }
+    }
+}
+
+/// Why a serial device could not be opened.
+public enum SerialPortError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Another process has it (its lock file or its `flock` says so); `holder` is nil when
+    /// neither names it (a non-root holder's `TIOCEXCL` refused us).
+    case inUse(device: String, holder: DeviceHolder?)
+    /// A system call failed (no such device, permission denied…).
+    case system(SystemError)
+
+    /// The failed call's errno; nil for `inUse`.
+    public var errno: Int32? {
+        if case .system(let e) = self { return e.errno }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .inUse(let device, let holder?): "\(device) is in use by \(holder)"
+        case .inUse(let device, nil): "\(device) is in use by another process"
+        case .system(let e): e.description
+        }
+    }
+}
+
+/// An open serial device and the locks that make it ours; `close()` gives up all of
+/// them: the descriptor (and with it the `flock`), then the lock file.
+public final class OpenSerialPort: Sendable {
+    public let path: String
+    public let descriptor: FileDescriptor
+    public let lockFile: SerialLockFile?
+    /// Why there is no lock file (e.g. /run/lock is not writable), worth a debug line.
+    public let lockFileSkipped: String?
+
+    init(path: String, descriptor: FileDescriptor, lockFile: SerialLockFile?, lockFileSkipped: String?) {
+        self.path = path
+        self.descriptor = descriptor
+        self.lockFile = lockFile
+        self.lockFileSkipped = lockFileSkipped
+    }
+
+    deinit { close() }
+
+    /// Closes the device, then removes the lock file; later calls do nothing.
+    public func close() {
+        descriptor.close()
+        lockFile?.release()
     }
 }

@@ -16,7 +16,8 @@ struct RunCommand: ParsableCommand {
             DSN: mysql://user:password@host:port/database or mysql://user@localhost/database?socket=PATH; \
             the password may instead come from PARKLINK_DB_PASSWORD. Without --db (and no dsn in the \
             config file), a private MariaDB in the state directory is started on demand. On SIGTERM or \
-            SIGINT it stops reading, drains the ring, commits, and exits 0.
+            SIGINT it stops reading, drains the ring, commits, and exits 0. Relative paths on the command \
+            line are taken from the current directory, those in the config file from the file's directory.
             """
     )
 
@@ -33,6 +34,8 @@ struct RunCommand: ParsableCommand {
     var config: String?
     @Option(name: .customLong("insert-method"), help: "array-binding (default) or multi-row.")
     var insertMethod: ApplianceConfig.InsertMethod?
+    @Flag(name: .long, help: "Check the config, device, state directory and database without starting anything; one line each, exit 0 if all are ok, else 1.")
+    var check = false
 
     func validate() throws {
         if let b = baud, !(50...4_000_000).contains(b) { throw ValidationError("--baud must be between 50 and 4000000") }
@@ -46,6 +49,11 @@ struct RunCommand: ParsableCommand {
         o.baud = baud
         o.stateDirectory = global.stateDirectory
         o.insertMethod = insertMethod
+        if check {
+            let results = ApplianceCheck.run(configFile: config, overrides: o)
+            for r in results { print(r.line) }
+            throw ExitCode(ApplianceCheck.exitCode(results))
+        }
         Signals.blockTermination()
         let logger = global.makeLogger()
         do {

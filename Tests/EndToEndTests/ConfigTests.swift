@@ -1,5 +1,8 @@
+import Foundation
 import ParkLinkDaemon
 import ParkLinkProtocol
+import ParkLinkSystem
+import ParkLinkTestSupport
 import Testing
 
 /// The configuration file: every mistake names the file, the line and the fix.
@@ -129,5 +132,60 @@ struct ConfigTests {
         #expect(section.fix.contains("[sampler]"))
         let tz = try #require(error("[sampler]\ntimezone = \"Mars/Olympus\"\n"))
         #expect(tz.line == 2)
+    }
+
+    @Test("relative paths in the file are taken from the file's directory; on the command line, from the current one")
+    func relativePaths() throws {
+        let dir = Repository.temporaryDirectory("plcfg")
+        try "[link]\ndevice = \"./gw\"\n[state]\ndirectory = \"../state\"\n"
+            .write(toFile: dir + "/parklink.toml", atomically: true, encoding: .utf8)
+        let c = try ApplianceConfig.load(path: dir + "/parklink.toml")
+        #expect(c.device == dir + "/gw")
+        #expect(c.stateDirectory == FileSystem.directoryName(dir) + "/state")
+
+        var o = ApplianceRunner.Overrides()
+        o.device = "ttyX"
+        o.stateDirectory = "st4"
+        let cwd = try FileSystem.currentDirectory()
+        let overridden = try ApplianceRunner.configuration(file: dir + "/parklink.toml", overrides: o)
+        #expect(overridden.device == cwd + "/ttyX")
+        #expect(overridden.stateDirectory == cwd + "/st4")
+    }
+
+    @Test("a missing file is named by its absolute path")
+    func missingFile() throws {
+        #expect {
+            try ApplianceConfig.load(path: "no-such-parklink.toml")
+        } throws: { error in
+            (error as? ConfigError)?.file == (try? FileSystem.currentDirectory()).map { $0 + "/no-such-parklink.toml" }
+        }
+    }
+}
+
+/// The state directory: always absolute, always 0750.
+@Suite("State directory")
+struct StateDirectoryTests {
+    @Test("a relative path is taken from the current directory, as are PARKLINK_STATE_DIR's")
+    func relative() throws {
+        let cwd = try FileSystem.currentDirectory()
+        #expect(StateDirectory.resolve(explicit: "st4").path == cwd + "/st4")
+        #expect(StateDirectory.resolve(explicit: nil, environment: ["PARKLINK_STATE_DIR": "st5"]).path == cwd + "/st5")
+        #expect(StateDirectory.resolve(explicit: nil, environment: ["XDG_STATE_HOME": "rel", "HOME": "/home/t"]).path
+                == "/home/t/.local/state/parklink", "a relative XDG_STATE_HOME is ignored, as the XDG spec says")
+    }
+
+    @Test("create makes it 0750, and sets 0750 on one that already exists with another mode")
+    func modeIsEnforced() throws {
+        let root = Repository.temporaryDirectory("plst")
+        let fresh = StateDirectory(path: root + "/a/b")
+        try fresh.create()
+        #expect(try FileSystem.status(fresh.path).permissions == 0o750)
+        let existing = StateDirectory(path: root + "/c")
+        try FileSystem.makeDirectory(existing.path)
+        try FileSystem.setPermissions(existing.path, 0o777)
+        try existing.create()
+        #expect(try FileSystem.status(existing.path).permissions == 0o750)
+        try "x".write(toFile: root + "/file", atomically: true, encoding: .utf8)
+        #expect(throws: SystemError.self) { try StateDirectory(path: root + "/file").create() }
     }
 }

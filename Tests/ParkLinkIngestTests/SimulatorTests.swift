@@ -417,6 +417,7 @@ private struct Collected: DecodeSink {
 
 /// The appliance's view of the line: `SerialPort.open`, `poll`, large reads, `StreamDecoder`.
 private final class HostLink {
+    let port: OpenSerialPort
     let fd: FileDescriptor
     let encoding: FrameEncoding
     var decoder: StreamDecoder
@@ -426,7 +427,8 @@ private final class HostLink {
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(path: String, encoding: FrameEncoding) throws {
-        fd = try SerialPort.open(path, baud: 115_200)
+        port = try SerialPort.open(path, baud: 115_200)
+        fd = port.descriptor
         self.encoding = encoding
         decoder = StreamDecoder(encoding: encoding)
     }
@@ -462,7 +464,7 @@ private final class HostLink {
         }
     }
 
-    func close() { fd.close() }
+    func close() { port.close() }
 }
 
 /// A fresh directory under /tmp, removed when dropped.
