@@ -26,6 +26,30 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     public var transport: Transport
     /// The default database; nil connects without one (server-level work only).
     public var database: String?
+    /// TLS to the server (`?ssl=…&ssl-ca=…`); nil: the connection is not encrypted.
+    public var tls: TLS?
+
+    /// How a connection uses TLS, the names MySQL and MariaDB clients use for it.
+    public struct TLS: Sendable, Hashable {
+        public enum Mode: String, Sendable, CaseIterable {
+            /// Encrypted, the server's certificate not checked (protects against listening,
+            /// not against a server pretending to be ours).
+            case required
+            /// Encrypted, the certificate signed by the CA in `caFile`.
+            case verifyCA = "verify-ca"
+            /// As verify-ca, and the certificate names the host of the DSN.
+            case verifyFull = "verify-full"
+        }
+
+        public var mode: Mode
+        /// PEM file of the CA that signs the server's certificate (absolute path).
+        public var caFile: String?
+
+        public init(mode: Mode, caFile: String? = nil) {
+            self.mode = mode
+            self.caFile = caFile
+        }
+    }
 
     public init(user: String, password: String? = nil, transport: Transport, database: String?) {
         self.user = user
@@ -117,6 +141,8 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
         }
 
         var socket: String?
+        var tlsMode: TLS.Mode?
+        var caFile: String?
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(keyValue[0])
@@ -126,9 +152,24 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
                 let path = try decode(value, component: "socket")
                 guard path.hasPrefix("/") else { throw .invalidSocket(path) }
                 socket = path
+            case "ssl":
+                let v = try decode(value, component: "ssl")
+                guard let mode = TLS.Mode(rawValue: v) else { throw .invalidTLSMode(v) }
+                tlsMode = mode
+            case "ssl-ca":
+                let path = try decode(value, component: "ssl-ca")
+                guard path.hasPrefix("/") else { throw .invalidCAFile(path) }
+                caFile = path
             default:
                 throw .unknownOption(key)
             }
+        }
+        var tls: TLS?
+        if let tlsMode {
+            if tlsMode != .required && caFile == nil { throw .tlsNeedsCA(tlsMode.rawValue) }
+            tls = TLS(mode: tlsMode, caFile: caFile)
+        } else if caFile != nil {
+            throw .caFileWithoutTLS
         }
 
         let transport: Transport
@@ -141,7 +182,9 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
             guard !host.isEmpty else { throw .missingHost }
             transport = .tcp(host: host, port: port)
         }
-        return DSN(user: user, password: password, transport: transport, database: database)
+        var dsn = DSN(user: user, password: password, transport: transport, database: database)
+        dsn.tls = tls
+        return dsn
     }
 
     private static func decode(_ s: Substring, component: String) throws(DSNError) -> String {
@@ -168,6 +211,10 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
             s += "@\(h):\(port)/\(database.map(percentEncoded) ?? "")"
         case .unixSocket(let path):
             s += "@localhost/\(database.map(percentEncoded) ?? "")?socket=\(path)"
+        }
+        if let tls {
+            s += (s.contains("?") ? "&" : "?") + "ssl=\(tls.mode.rawValue)"
+            if let ca = tls.caFile { s += "&ssl-ca=\(ca)" }
         }
         return s
     }
@@ -206,6 +253,10 @@ public enum DSNError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownOption(String)
     case invalidSocket(String)
     case socketNeedsLocalhost(host: String)
+    case invalidTLSMode(String)
+    case invalidCAFile(String)
+    case tlsNeedsCA(String)
+    case caFileWithoutTLS
 
     public var description: String {
         switch self {
@@ -228,9 +279,17 @@ public enum DSNError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidPercentEncoding(let component):
             "DSN \(component) has an invalid percent-escape (%XX)"
         case .unknownOption(let s):
-            "DSN option '\(s)' is unknown (supported: socket)"
+            "DSN option '\(s)' is unknown (supported: socket, ssl, ssl-ca)"
         case .invalidSocket(let s):
             "DSN socket '\(s)' must be an absolute path"
+        case .invalidTLSMode(let s):
+            "DSN ssl '\(s)' is not known: use ssl=required, ssl=verify-ca or ssl=verify-full"
+        case .invalidCAFile(let s):
+            "DSN ssl-ca '\(s)' must be an absolute path to the CA's PEM file"
+        case .tlsNeedsCA(let mode):
+            "DSN ssl=\(mode) checks the server's certificate: add ssl-ca=/path/to/ca.pem"
+        case .caFileWithoutTLS:
+            "DSN gives ssl-ca without ssl: add ssl=verify-ca or ssl=verify-full"
         case .socketNeedsLocalhost(let host):
             "DSN gives a socket but host '\(host)': a Unix socket needs host localhost"
         }

@@ -105,6 +105,13 @@ public final class MariaDBConnection {
         case .unixSocket: proto = UInt32(MYSQL_PROTOCOL_SOCKET.rawValue)
         }
         ok = ok && parklink_mysql_option_uint(h, MYSQL_OPT_PROTOCOL, proto) == 0
+        if let tls = dsn.tls {
+            // Enforce: the connection fails rather than fall back to clear text. A CA makes
+            // Connector/C verify the chain; VERIFY_SERVER_CERT adds the host name check.
+            ok = ok && parklink_mysql_option_bool(h, MYSQL_OPT_SSL_ENFORCE, 1) == 0
+            if let ca = tls.caFile { ok = ok && parklink_mysql_option_string(h, MYSQL_OPT_SSL_CA, ca) == 0 }
+            ok = ok && parklink_mysql_option_bool(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, tls.mode == .verifyFull ? 1 : 0) == 0
+        }
         if !ok {
             let error = MariaDBError(handle: h, operation: .option, statement: nil)
             mysql_close(h)
