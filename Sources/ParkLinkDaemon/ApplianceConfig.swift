@@ -5,8 +5,9 @@ import ParkLinkStore
 import TOMLKit
 
 /// Everything `parklink run` can be told, from the config file, then overridden by
-/// command-line options. Secrets never live here: the database password comes from
-/// `PARKLINK_DB_PASSWORD` (or the DSN on the command line).
+/// command-line options. Secrets never live here: the database password comes from the
+/// file `passwordFile` names (only its path is kept), `PARKLINK_DB_PASSWORD`, or the DSN
+/// on the command line, in that order.
 public struct ApplianceConfig: Sendable {
     public typealias InsertMethod = ReadingInsertMethod
 
@@ -20,6 +21,9 @@ public struct ApplianceConfig: Sendable {
     public var readerRealtime = true
     // [database]
     public var dsn: String?
+    /// A file holding the database password (`--db-password-file`, `password_file`):
+    /// checked by `PasswordFile` when the configuration is loaded and again when read.
+    public var passwordFile: String?
     // [pipeline]
     public var ringCapacity = 262_144
     public var batchMaxRows = 5_000
@@ -99,11 +103,11 @@ public struct ApplianceConfig: Sendable {
             try s.rejectUnknownKeys()
         }
         if var s = try table("database") {
-            c.dsn = try s.string("dsn", fix: "dsn = \"mysql://user@host:3306/parklink\" (password in PARKLINK_DB_PASSWORD)")
+            c.dsn = try s.string("dsn", fix: "dsn = \"mysql://user@host:3306/parklink\" (password in password_file or PARKLINK_DB_PASSWORD)")
             if let dsn = c.dsn, let scheme = dsn.range(of: "://"),
                let at = dsn[scheme.upperBound...].firstIndex(of: "@"),
                dsn[scheme.upperBound..<at].contains(":") {
-                throw doc.error("database", "dsn", "the DSN holds a password; config files are readable by too many", fix: "remove the password from the DSN and set PARKLINK_DB_PASSWORD instead")
+                throw doc.error("database", "dsn", "the DSN holds a password; config files are readable by too many", fix: "remove the password from the DSN and put it in a file named by password_file (mode 0600) or in PARKLINK_DB_PASSWORD")
             }
             if let dsn = c.dsn {
                 // Parsed now, so a malformed DSN is reported like any other configuration
@@ -113,6 +117,21 @@ public struct ApplianceConfig: Sendable {
                 } catch {
                     throw doc.error("database", "dsn", "\(error)", fix: "dsn = \"mysql://user@host:3306/parklink\" or \"mysql://user@localhost/parklink?socket=/run/mysqld/mysqld.sock\"")
                 }
+            }
+            let example = "password_file = \"/etc/parklink/db-password\" (the password on its first line, mode 0600)"
+            if let file = try s.string("password_file", fix: example) {
+                // Absolute: the daemon's working directory is no place to look for a secret.
+                guard file.hasPrefix("/") else {
+                    throw doc.error("database", "password_file", "password_file `\(file)` is not an absolute path", fix: example)
+                }
+                // Checked now (type, owner, mode, content), so a loose file is reported like
+                // any other configuration mistake; the password itself is not kept.
+                do throws(PasswordFile.Refusal) {
+                    _ = try PasswordFile.read(file)
+                } catch {
+                    throw doc.error("database", "password_file", "password_file \(file): \(error.reason)", fix: error.fix)
+                }
+                c.passwordFile = file
             }
             try s.rejectUnknownKeys()
         }
