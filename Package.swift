@@ -122,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ParkLinkStoreTests",
-            dependencies: ["ParkLinkStore", "ParkLinkProtocol", "ParkLinkTestSupport"]
+            dependencies: ["ParkLinkStore", "ParkLinkProtocol", "ParkLinkSystem", "ParkLinkTestSupport"]
         ),
         .testTarget(
             name: "ParkLinkAnalyticsTests",

@@ -44,6 +44,16 @@ int parklink_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG
 int parklink_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int parklink_accept4_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
 
+int parklink_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    *pid = cred.pid;
+    *uid = cred.uid;
+    *gid = cred.gid;
+    return 0;
+}
+
 int parklink_raise_thread_priority(int fifoPriority, int niceValue) {
     struct sched_param p;
     memset(&p, 0, sizeof p);

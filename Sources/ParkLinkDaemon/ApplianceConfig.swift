@@ -6,8 +6,9 @@ import ParkLinkSystem
 import TOMLKit
 
 /// Everything `parklink run` can be told, from the config file, then overridden by
-/// command-line options. Secrets never live here: the database password comes from
-/// `PARKLINK_DB_PASSWORD` (or the DSN on the command line).
+/// command-line options. Secrets never live here: the database password comes from the
+/// file `passwordFile` names (only its path is kept), `PARKLINK_DB_PASSWORD`, or the DSN
+/// on the command line, in that order.
 public struct ApplianceConfig: Sendable {
     public typealias InsertMethod = ReadingInsertMethod
 
@@ -21,6 +22,9 @@ public struct ApplianceConfig: Sendable {
     public var readerRealtime = true
     // [database]
     public var dsn: String?
+    /// A file holding the database password (`--db-password-file`, `password_file`):
+    /// checked by `PasswordFile` when the configuration is loaded and again when read.
+    public var passwordFile: String?
     // [pipeline]
     public var ringCapacity = 262_144
     public var batchMaxRows = 5_000
@@ -75,7 +79,7 @@ public struct ApplianceConfig: Sendable {
 
     static func parse(_ doc: TOMLDocument) throws -> ApplianceConfig {
         var c = ApplianceConfig()
-        let sections = ["link", "database", "pipeline", "state", "sampler", "zone", "bay"]
+        let sections = ["link", "database", "pipeline", "spool", "state", "sampler", "zone", "bay"]
         for key in doc.root.keys where !sections.contains(key) {
             let best = sections.min { editDistance($0, key) < editDistance($1, key) }!
             throw ConfigError(file: doc.path, line: doc.line(of: key, in: nil) ?? doc.line(of: "", in: key),
@@ -112,11 +116,11 @@ public struct ApplianceConfig: Sendable {
             try s.rejectUnknownKeys()
         }
         if var s = try table("database") {
-            c.dsn = try s.string("dsn", fix: "dsn = \"mysql://user@host:3306/parklink\" (password in PARKLINK_DB_PASSWORD)")
+            c.dsn = try s.string("dsn", fix: "dsn = \"mysql://user@host:3306/parklink\" (password in password_file or PARKLINK_DB_PASSWORD)")
             if let dsn = c.dsn, let scheme = dsn.range(of: "://"),
                let at = dsn[scheme.upperBound...].firstIndex(of: "@"),
                dsn[scheme.upperBound..<at].contains(":") {
-                throw doc.error("database", "dsn", "the DSN holds a password; config files are readable by too many", fix: "remove the password from the DSN and set PARKLINK_DB_PASSWORD instead")
+                throw doc.error("database", "dsn", "the DSN holds a password; config files are readable by too many", fix: "remove the password from the DSN and put it in a file named by password_file (mode 0600) or in PARKLINK_DB_PASSWORD")
             }
             if let dsn = c.dsn {
                 // Parsed now, so a malformed DSN is reported like any other configuration
@@ -126,6 +130,21 @@ public struct ApplianceConfig: Sendable {
                 } catch {
                     throw doc.error("database", "dsn", "\(error)", fix: "dsn = \"mysql://user@host:3306/parklink\" or \"mysql://user@localhost/parklink?socket=/run/mysqld/mysqld.sock\"")
                 }
+            }
+            let example = "password_file = \"/etc/parklink/db-password\" (the password on its first line, mode 0600)"
+            if let file = try s.string("password_file", fix: example) {
+                // Absolute: the daemon's working directory is no place to look for a secret.
+                guard file.hasPrefix("/") else {
+                    throw doc.error("database", "password_file", "password_file `\(file)` is not an absolute path", fix: example)
+                }
+                // Checked now (type, owner, mode, content), so a loose file is reported like
+                // any other configuration mistake; the password itself is not kept.
+                do throws(PasswordFile.Refusal) {
+                    _ = try PasswordFile.read(file)
+                } catch {
+                    throw doc.error("database", "password_file", "password_file \(file): \(error.reason)", fix: error.fix)
+                }
+                c.passwordFile = file
             }
             try s.rejectUnknownKeys()
         }

@@ -14,6 +14,7 @@ public enum ApplianceRunner {
     public struct Overrides: Sendable {
         public var device: String?
         public var dsn: String?
+        public var passwordFile: String?
         public var framing: FrameEncoding?
         public var baud: UInt32?
         public var stateDirectory: String?
@@ -33,6 +34,7 @@ public enum ApplianceRunner {
         var c = try file.map { try ApplianceConfig.load(path: $0) } ?? ApplianceConfig()
         if let v = o.device { c.device = FileSystem.absolutePath(v) }
         if let v = o.dsn { c.dsn = v }
+        if let v = o.passwordFile { c.passwordFile = v }
         if let v = o.framing { c.framing = v }
         if let v = o.baud { c.baud = v }
         if let v = o.stateDirectory { c.stateDirectory = FileSystem.absolutePath(v) }
@@ -43,7 +45,10 @@ public enum ApplianceRunner {
     /// The DSN to use: the configured one, or the private server (started on demand).
     public static func database(for c: ApplianceConfig, state: StateDirectory, logger: Logger) throws -> DSN {
         if let text = c.dsn {
-            return try DSN.parse(text, environment: ProcessInfo.processInfo.environment)
+            return try DSN.resolve(text, passwordFile: c.passwordFile, environment: ProcessInfo.processInfo.environment)
+        }
+        if let file = c.passwordFile {
+            throw Failure("a database password file (\(file)) but no DSN: the private server needs no password; give --db DSN, or drop the password file")
         }
         logger.info("no --db given: using the private MariaDB in the state directory", metadata: ["state.dir": "\(state.path)"])
         try state.create()

@@ -11,23 +11,47 @@ import ParkLinkSystem
 ///
 /// A thread of its own that only reads atomics and short-locked copies, so a technician
 /// hammering `parklink status` cannot slow the reader.
+///
+/// Every connection's peer is judged by `StatusAccess`: reading is open to whoever can
+/// connect, a command is refused with a `forbidden` reply unless the peer may give it.
+/// Commands are logged with who gave them (uid, user name, pid), refused ones too.
 public final class StatusServer: @unchecked Sendable {
     // @unchecked: `listener` is closed by `stop` after the thread has ended; the rest is
     // immutable or thread-safe.
     public typealias Handler = @Sendable (_ request: StatusRequest) -> StatusReply
 
     public let path: String
+    public let access: StatusAccess
     private let listener: FileDescriptor
     private let service: ServiceThread
     private let handler: Handler
     private let logger: Logger
 
-    public init(path: String, logger: Logger, handler: @escaping Handler) throws {
+    public init(path: String, logger: Logger, access: StatusAccess = .system(), handler: @escaping Handler) throws {
         self.path = path
+        self.access = access
         self.listener = try UnixSocket.listen(path: path)
         self.service = try ServiceThread(name: "pl-status")
         self.handler = handler
         self.logger = logger
+        Self.giveDirectoryGroup(path, logger: logger)
+    }
+
+    /// Gives the socket (0660) its directory's group, so that whoever the directory's
+    /// group admits can read status, and nobody else can connect at all. Without this it
+    /// would get the daemon's own group, which says nothing about who should read.
+    private static func giveDirectoryGroup(_ path: String, logger: Logger) {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        guard let dir = try? FileSystem.status(directory.isEmpty ? "/" : directory),
+              let socket = try? FileSystem.status(path), socket.group != dir.group else { return }
+        do {
+            try FileSystem.setGroup(path, dir.group)
+        } catch {
+            // Not a member of that group: the socket stays in the daemon's group.
+            logger.warning("status socket keeps the daemon's group: cannot give it the state directory's", metadata: [
+                "status.socket": "\(path)", "status.group": "\(dir.group)", "status.error": "\(error)",
+            ])
+        }
     }
 
     public func start() {
@@ -47,8 +71,26 @@ public final class StatusServer: @unchecked Sendable {
             guard ready[0] & Int16(POLLIN) != 0, let client = try? UnixSocket.accept(listener) else { continue }
             UnixSocket.setTimeouts(client, milliseconds: 2_000)
             do {
-                let request = try UnixSocket.readLine(client)
-                try client.writeAll(Array(Self.answer(request, handler: handler).utf8))
+                let line = try UnixSocket.readLine(client)
+                let credentials = try? UnixSocket.peerCredentials(client)
+                var granted: (peer: StatusAccess.Peer, grant: StatusAccess.Grant)?
+                let (request, reply) = Self.respond(to: line, authorize: { [self] request in
+                    switch authorize(request.command, credentials) {
+                    case .success(let command):
+                        granted = command
+                        return nil
+                    case .failure(let problem):
+                        return problem
+                    }
+                }, handler: handler)
+                // Logged before the reply goes out: done is done, even if the client has gone.
+                if let request, let granted {
+                    logger.notice("status command", metadata: Self.who(granted.peer).merging([
+                        "status.command": "\(request.command.summary)", "status.granted": "\(granted.grant.rawValue)",
+                        "status.reply": "\(reply.body.outcome)",
+                    ]) { $1 })
+                }
+                try client.writeAll(Array(Self.encode(reply).utf8))
             } catch {
                 logger.debug("status client failed", metadata: ["status.error": "\(error)"])
             }
@@ -56,25 +98,99 @@ public final class StatusServer: @unchecked Sendable {
         }
     }
 
+    /// Judges the peer of one decoded request (see `StatusAccess`): nil for a read, which
+    /// anyone connected may make (and which needs no account lookup, so `status --watch`
+    /// costs nothing more); the peer and why for a command let through. A refusal is
+    /// logged here, with the peer's uid and pid.
+    private func authorize(_ command: StatusRequest.Command, _ credentials: PeerCredentials?)
+        -> Result<(peer: StatusAccess.Peer, grant: StatusAccess.Grant)?, StatusProblem> {
+        if StatusAccess.level(of: command) == .read { return .success(nil) }
+        guard let credentials else {
+            // SO_PEERCRED does not fail on a connected Unix socket; if it ever does, nobody
+            // unknown gives commands.
+            logger.warning("status command refused: the peer's credentials are unknown", metadata: ["status.command": "\(command.summary)"])
+            return .failure(StatusProblem(code: .forbidden, message: "\(command.word) is refused: the daemon cannot tell who is asking",
+                                          request: command.word))
+        }
+        let peer = StatusAccess.Peer.resolve(credentials)
+        switch access.check(command, from: peer) {
+        case .success(let grant):
+            return .success((peer, grant))
+        case .failure(let problem):
+            logger.warning("status command refused", metadata: Self.who(peer).merging([
+                "status.command": "\(command.summary)",
+                "status.needs": "root, uid \(access.daemonUID) or group \(StatusAccess.operatorGroup)",
+            ]) { $1 })
+            return .failure(problem)
+        }
+    }
+
+    private static func who(_ peer: StatusAccess.Peer) -> Logger.Metadata {
+        [
+            "status.peer_uid": "\(peer.credentials.uid)", "status.peer_user": "\(peer.user?.name ?? "-")",
+            "status.peer_pid": "\(peer.credentials.pid)",
+        ]
+    }
+
     /// The reply line (JSON and a newline) to one request line. Whatever the line holds,
     /// the answer is a `StatusReply`: an undecodable request gets an `error` reply that
     /// names the problem, the offending text only ever inside an encoded JSON string.
-    public static func answer(_ line: String, handler: Handler) -> String {
+    /// `authorize` may refuse a decoded request (the reply is then its problem, and the
+    /// handler never sees the request); by default everything is let through.
+    public static func answer(_ line: String, authorize: (StatusRequest) -> StatusProblem? = { _ in nil },
+                              handler: Handler) -> String {
+        encode(respond(to: line, authorize: authorize, handler: handler).reply)
+    }
+
+    /// The decoded request (nil when it did not decode) and the reply to it.
+    static func respond(to line: String, authorize: (StatusRequest) -> StatusProblem?,
+                        handler: Handler) -> (request: StatusRequest?, reply: StatusReply) {
         let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        let reply: StatusReply
+        let request: StatusRequest
         do {
-            reply = handler(try JSONDecoder().decode(StatusRequest.self, from: Data(text.utf8)))
+            request = try JSONDecoder().decode(StatusRequest.self, from: Data(text.utf8))
         } catch let failure as StatusRequest.DecodingFailure {
-            reply = StatusReply(.error(StatusProblem(failure, line: text)))
+            return (nil, StatusReply(.error(StatusProblem(failure, line: text))))
         } catch {
-            reply = StatusReply(.error(StatusProblem(.malformed, line: text)))
+            return (nil, StatusReply(.error(StatusProblem(.malformed, line: text))))
         }
+        if let refusal = authorize(request) { return (request, StatusReply(.error(refusal))) }
+        return (request, handler(request))
+    }
+
+    static func encode(_ reply: StatusReply) -> String {
         do {
             return try StatusProtocol.json(reply) + "\n"
         } catch {
             // Only a non-finite number in a sampler section gets here; say so, typed.
             let problem = StatusProblem(code: .failed, message: "the daemon could not encode its reply: \(error)")
             return ((try? StatusProtocol.json(StatusReply(.error(problem)))) ?? "") + "\n"
+        }
+    }
+}
+
+extension StatusRequest.Command {
+    /// The command as a log line shows it: `ack 42`, `ack all`, `led 12 RED`, `ping`.
+    var summary: String {
+        switch self {
+        case .status, .ping: word
+        case .led(let sensor, let color): "led \(sensor) \(color.name)"
+        case .alerts(let all): all ? "alerts all" : "alerts"
+        case .acknowledge(.id(let id)): "ack \(id)"
+        case .acknowledge(.all): "ack all"
+        }
+    }
+}
+
+extension StatusReply.Body {
+    /// What a command came to, for the log: `ok`, `acknowledged 3`, `error not_found`.
+    var outcome: String {
+        switch self {
+        case .status: "status"
+        case .ok: "ok"
+        case .acknowledged(let a): "acknowledged \(a.acknowledged)"
+        case .alerts(let rows): "alerts \(rows.count)"
+        case .error(let p): "error \(p.code.rawValue)"
         }
     }
 }

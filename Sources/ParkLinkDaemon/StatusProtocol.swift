@@ -159,6 +159,9 @@ public struct StatusProblem: Codable, Sendable, Equatable, Error, CustomStringCo
         case notFound = "not_found"
         /// The daemon tried and failed (e.g. the database did not answer).
         case failed
+        /// The client may not give this command (see `StatusAccess`): the message names
+        /// what it needs.
+        case forbidden
     }
 
     public var code: Code

@@ -10,8 +10,10 @@ import Foundation
 /// `mariadb://` is accepted as well. User, password, database and socket path are
 /// percent-decoded. Without a `socket` option the connection is always TCP, even to
 /// `localhost` (Connector/C would otherwise silently pick its default socket). The password
-/// may instead come from the environment variable `PARKLINK_DB_PASSWORD` (used only when
-/// the URL has none), so that it stays out of configuration files. `description` masks it.
+/// should not be in the URL (command lines are readable by every local user): it comes
+/// first from a password file (`resolve(_:passwordFile:environment:)`, see `PasswordFile`),
+/// then from the environment variable `PARKLINK_DB_PASSWORD`, and only then from the URL.
+/// `description` masks it.
 public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public enum Transport: Sendable, Hashable {
         case tcp(host: String, port: UInt16)
@@ -65,7 +67,28 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
         return copy
     }
 
-    /// Parses a DSN URL; `environment` supplies `PARKLINK_DB_PASSWORD` when the URL has no password.
+    /// Parses a DSN URL and settles its password: a password file (if given) wins over
+    /// `PARKLINK_DB_PASSWORD`, which wins over the URL's own. The more deliberate source
+    /// wins: a file or a variable is set up for the appliance, a URL is often copied around
+    /// with a stale password in it.
+    public static func resolve(
+        _ string: String,
+        passwordFile: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> DSN {
+        var dsn = try parse(string, environment: environment)
+        if let passwordFile { dsn.password = try PasswordFile.read(passwordFile) }
+        return dsn
+    }
+
+    /// Whether the DSN text itself holds a password (even an empty one): such a DSN on a
+    /// command line is readable by every local user in `ps`.
+    public static func carriesPassword(_ string: String) -> Bool {
+        (try? parse(string, environment: [:]))?.password != nil
+    }
+
+    /// Parses a DSN URL; `environment`'s `PARKLINK_DB_PASSWORD`, when set and not empty,
+    /// takes the place of the URL's password.
     public static func parse(
         _ string: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -108,7 +131,7 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
         guard !user.isEmpty else { throw .missingUser }
         var password: String?
         if let rawPassword { password = try decode(rawPassword, component: "password") }
-        if password == nil, let fromEnvironment = environment[passwordEnvironmentVariable], !fromEnvironment.isEmpty {
+        if let fromEnvironment = environment[passwordEnvironmentVariable], !fromEnvironment.isEmpty {
             password = fromEnvironment
         }
 

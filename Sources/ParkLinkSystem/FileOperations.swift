@@ -22,9 +22,66 @@ extension FileDescriptor {
 
     /// The file's size in bytes. The corresponding C function is `fstat`.
     public func size() throws(SystemError) -> Int64 {
+        try status().size
+    }
+
+    /// What the kernel knows of the open file: its type, permissions and owner, checked on
+    /// the descriptor itself so that the file judged is the file read.
+    /// The corresponding C function is `fstat`.
+    public func status() throws(SystemError) -> FileStatus {
         var st = stat()
         try syscall("fstat(\(label))") { Glibc.fstat(raw, &st) }
-        return Int64(st.st_size)
+        return FileStatus(st)
+    }
+}
+
+/// The parts of `struct stat` the appliance decides on: enough to tell a device from a
+/// file and to explain a "permission denied" (owner, group, mode).
+public struct FileStatus: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case regular = "a regular file"
+        case directory = "a directory"
+        case fifo = "a FIFO"
+        case socket = "a socket"
+        case characterDevice = "a character device"
+        case blockDevice = "a block device"
+        case symbolicLink = "a symbolic link"
+        case other = "not a regular file"
+    }
+
+    public var kind: Kind
+    /// The permission bits (including setuid, setgid and sticky): `mode & 0o7777`.
+    public var permissions: mode_t
+    public var owner: uid_t
+    public var group: gid_t
+    public var size: Int64
+    /// The file system the node lives on and its inode: what `/proc/locks` names a lock by.
+    public var device: dev_t
+    public var inode: ino_t
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFIFO: kind = .fifo
+        case S_IFSOCK: kind = .socket
+        case S_IFCHR: kind = .characterDevice
+        case S_IFBLK: kind = .blockDevice
+        case S_IFLNK: kind = .symbolicLink
+        default: kind = .other
+        }
+        permissions = st.st_mode & 0o7777
+        owner = st.st_uid
+        group = st.st_gid
+        size = Int64(st.st_size)
+        device = st.st_dev
+        inode = st.st_ino
+    }
+
+    /// The permission bits as a technician writes them, e.g. `0750`.
+    public var octalPermissions: String {
+        let digits = String(permissions, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }
 
@@ -55,6 +112,18 @@ public enum FileSystem {
         }
     }
 
+    /// The status of `path` (following symbolic links). The corresponding C function is `fstatat` (`stat`).
+    public static func status(_ path: String) throws(SystemError) -> FileStatus {
+        var st = stat()
+        try syscall("stat(\(path))") { fstatat(AT_FDCWD, path, &st, 0) }
+        return FileStatus(st)
+    }
+
+    /// Gives `path` to group `gid`, leaving its owner. The corresponding C function is `chown`.
+    public static func setGroup(_ path: String, _ gid: gid_t) throws(SystemError) {
+        try syscall("chown(\(path), group \(gid))") { chown(path, uid_t.max, gid) }
+    }
+
     public static func remove(_ path: String) throws(SystemError) {
         try syscall("unlink(\(path))") { unlink(path) }
     }
@@ -68,55 +137,7 @@ public enum FileSystem {
     }
 }
 
-/// What `stat` says about a path: enough to tell a device from a file and to explain a
-/// "permission denied" (owner, group, mode).
-public struct FileStatus: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        case regular, directory, characterDevice, blockDevice, fifo, socket, symbolicLink, other
-    }
-
-    public var kind: Kind
-    /// The permission bits (e.g. 0o660), without the file type.
-    public var permissions: mode_t
-    public var owner: uid_t
-    public var group: gid_t
-    /// The file system the node lives on and its inode: what `/proc/locks` names a lock by.
-    public var device: dev_t
-    public var inode: ino_t
-
-    init(_ st: stat) {
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: kind = .regular
-        case S_IFDIR: kind = .directory
-        case S_IFCHR: kind = .characterDevice
-        case S_IFBLK: kind = .blockDevice
-        case S_IFIFO: kind = .fifo
-        case S_IFSOCK: kind = .socket
-        case S_IFLNK: kind = .symbolicLink
-        default: kind = .other
-        }
-        permissions = st.st_mode & 0o7777
-        owner = st.st_uid
-        group = st.st_gid
-        device = st.st_dev
-        inode = st.st_ino
-    }
-
-    /// The permission bits as a technician writes them, e.g. `0750`.
-    public var octalPermissions: String {
-        let digits = String(permissions, radix: 8)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
-}
-
 extension FileSystem {
-    /// What `path` is (symbolic links followed). The corresponding C function is `stat`.
-    public static func status(_ path: String) throws(SystemError) -> FileStatus {
-        var st = stat()
-        try syscall("stat(\(path))") { stat(path, &st) }
-        return FileStatus(st)
-    }
-
     /// Sets the permission bits of `path`. The corresponding C function is `chmod`.
     public static func setPermissions(_ path: String, _ mode: mode_t) throws(SystemError) {
         try syscall("chmod(\(path))") { chmod(path, mode) }

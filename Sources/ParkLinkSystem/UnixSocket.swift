@@ -60,6 +60,17 @@ public enum UnixSocket {
         return FileDescriptor(adopting: fd, label: "status-client")
     }
 
+    /// Who is at the other end of a connected socket, as the kernel recorded it when the
+    /// peer connected: it cannot be forged by what the peer sends, which is why the status
+    /// server decides on it. The corresponding C call is `getsockopt(SO_PEERCRED)`.
+    public static func peerCredentials(_ fd: FileDescriptor) throws(SystemError) -> PeerCredentials {
+        var pid: pid_t = 0
+        var uid: uid_t = 0
+        var gid: gid_t = 0
+        try syscall("getsockopt(SO_PEERCRED)") { parklink_peer_credentials(fd.raw, &pid, &uid, &gid) }
+        return PeerCredentials(pid: pid, uid: uid, gid: gid)
+    }
+
     /// Sets send and receive time-outs so a stuck peer cannot hold a thread for ever.
     public static func setTimeouts(_ fd: FileDescriptor, milliseconds: Int) {
         var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
@@ -90,4 +101,20 @@ public enum UnixSocket {
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// The process at the other end of a Unix socket: its pid, and its effective uid and
+/// primary gid at the time it connected.
+public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
+    public var pid: pid_t
+    public var uid: uid_t
+    public var gid: gid_t
+
+    public init(pid: pid_t, uid: uid_t, gid: gid_t) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+
+    public var description: String { "pid \(pid), uid \(uid), gid \(gid)" }
 }

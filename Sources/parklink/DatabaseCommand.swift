@@ -40,12 +40,52 @@ struct DatabaseCommand: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Say whether the private server runs; exit 1 if not.")
+        static let configuration = CommandConfiguration(
+            abstract: "Say whether the private server runs; exit 1 if not. With --db: whether that database lets us in.",
+            discussion: """
+                With --db DSN (and --db-password-file PATH) it checks that database instead, with the \
+                credentials `parklink run` would use: it prints `reachable:` and the server's version, or \
+                exits 1 with the server's answer; a refused password file or a malformed DSN exits 2.
+                """)
         @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "Check this database (a DSN) instead of the private server.")
+        var db: String?
+        @Option(name: .customLong("db-password-file"), help: passwordFileHelp)
+        var dbPasswordFile: String?
+
+        func validate() throws {
+            if dbPasswordFile != nil && db == nil {
+                throw ValidationError("--db-password-file goes with --db: the private server needs no password")
+            }
+        }
+
         func run() throws {
+            if let db {
+                try check(db)
+                return
+            }
             let s = PrivateMariaDBServer(stateDirectory: global.state().path).status()
             print(s.description)
             if !s.running { throw ExitCode(1) }
+        }
+
+        /// Connects as `run` would (the same password sources, in the same order).
+        private func check(_ text: String) throws {
+            warnIfPasswordInArguments(text)
+            let dsn: DSN
+            do {
+                dsn = try DSN.resolve(text, passwordFile: dbPasswordFile)
+            } catch {
+                fail("\(error)", code: 2)
+            }
+            MariaDB.initializeLibrary()
+            do {
+                let c = try Connections.open(dsn, profile: .tool)
+                defer { c.close() }
+                print("reachable: \(dsn) (\(c.serverVersion))")
+            } catch {
+                fail("cannot connect to \(dsn): \(error)")
+            }
         }
     }
 }

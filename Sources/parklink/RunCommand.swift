@@ -14,7 +14,8 @@ struct RunCommand: ParsableCommand {
         abstract: "Read the gateway's serial line into MariaDB until SIGTERM/SIGINT.",
         discussion: """
             DSN: mysql://user:password@host:port/database or mysql://user@localhost/database?socket=PATH; \
-            the password may instead come from PARKLINK_DB_PASSWORD. Without --db (and no dsn in the \
+            the password is better kept out of it: --db-password-file (or password_file in the config \
+            file) wins over PARKLINK_DB_PASSWORD, which wins over the DSN. Without --db (and no dsn in the \
             config file), a private MariaDB in the state directory is started on demand. On SIGTERM or \
             SIGINT it stops reading, drains the ring, commits, and exits 0. Relative paths on the command \
             line are taken from the current directory, those in the config file from the file's directory.
@@ -26,6 +27,8 @@ struct RunCommand: ParsableCommand {
     var device: String?
     @Option(name: .long, help: "Database DSN (see below).")
     var db: String?
+    @Option(name: .customLong("db-password-file"), help: passwordFileHelp)
+    var dbPasswordFile: String?
     @Option(name: .long, help: "Wire framing: text or binary.")
     var framing: FrameEncoding?
     @Option(name: .long, help: "Baud rate (e.g. 115200, 1000000; a USB CDC gateway ignores it).")
@@ -45,10 +48,12 @@ struct RunCommand: ParsableCommand {
         var o = ApplianceRunner.Overrides()
         o.device = device
         o.dsn = db
+        o.passwordFile = dbPasswordFile
         o.framing = framing
         o.baud = baud
         o.stateDirectory = global.stateDirectory
         o.insertMethod = insertMethod
+        warnIfPasswordInArguments(db)
         if check {
             let results = ApplianceCheck.run(configFile: config, overrides: o)
             for r in results { print(r.line) }

@@ -41,6 +41,8 @@ struct StressCommand: ParsableCommand {
     var fault: StressOptions.Fault = .none
     @Option(name: .long, help: "An existing database (DSN) instead of a private server.")
     var db: String?
+    @Option(name: .customLong("db-password-file"), help: passwordFileHelp)
+    var dbPasswordFile: String?
     @Option(name: .customLong("insert-method"), help: "How the daemon writes: array-binding (default) or multi-row.")
     var insertMethod: ApplianceConfig.InsertMethod = .arrayBinding
     @Option(name: .customLong("tx-buffer-kib"), help: "The simulated gateway's transmit buffer, KiB.")
@@ -61,6 +63,7 @@ struct StressCommand: ParsableCommand {
     }
 
     func run() throws {
+        warnIfPasswordInArguments(db)
         Signals.blockTermination()
         var g = global
         if g.logLevel == "info" { g.logLevel = "warning" }
@@ -90,6 +93,7 @@ struct StressCommand: ParsableCommand {
         o.framing = framing
         o.fault = fault
         o.dsn = db
+        o.passwordFile = dbPasswordFile
         o.stateDirectory = global.stateDirectory
         o.txBufferBytes = txBufferKiB * 1024
         o.insertMethod = insertMethod

@@ -24,6 +24,11 @@ struct ConfigTests {
             batch_max_rows = 2000
             insert_method = "multi-row"
 
+            [spool]
+            max_megabytes = 512
+            sync_interval_ms = 100
+            high_water_percent = 75
+
             [sampler]
             interval_seconds = 2
             hourly_rate_cents = 250
@@ -51,6 +56,7 @@ struct ConfigTests {
         #expect(c.ringCapacity == 65_536)
         #expect(c.batchMaxRows == 2_000)
         #expect(c.insertMethod == .multiRow)
+        #expect(c.spoolEnabled && c.spoolMaxMegabytes == 512 && c.spoolSyncIntervalMs == 100 && c.spoolHighWaterPercent == 75)
         #expect(c.samplerIntervalSeconds == 2)
         #expect(c.hourlyRateCents == 250)
         #expect(c.timeZone == "Europe/London")
@@ -104,12 +110,61 @@ struct ConfigTests {
         #expect(e.message.contains("not valid TOML"))
     }
 
-    @Test("a password in the config file's DSN is refused: it belongs in PARKLINK_DB_PASSWORD")
+    @Test("a password in the config file's DSN is refused: it belongs in password_file or PARKLINK_DB_PASSWORD")
     func passwordInFile() throws {
         let e = try #require(error("[database]\ndsn = \"mysql://u:secret@h/db\"\n"))
         #expect(e.line == 2)
         #expect(!e.description.contains("secret"))
+        #expect(e.fix.contains("password_file"))
         #expect(e.fix.contains("PARKLINK_DB_PASSWORD"))
+    }
+
+    @Test("password_file under [database]: a private file is accepted and only its path is kept")
+    func passwordFileAccepted() throws {
+        let path = try passwordFile(mode: 0o600)
+        let c = try ApplianceConfig.parse(text: "[database]\ndsn = \"mysql://u@h/db\"\npassword_file = \"\(path)\"\n")
+        #expect(c.passwordFile == path)
+        #expect(c.dsn == "mysql://u@h/db")
+        let readOnly = try passwordFile(mode: 0o400)
+        #expect(try ApplianceConfig.parse(text: "[database]\npassword_file = \"\(readOnly)\"\n").passwordFile == readOnly)
+    }
+
+    @Test("password_file that others may read is refused at its line, with `chmod 600 PATH`", arguments: [0o644, 0o640, 0o604])
+    func passwordFileTooOpen(mode: Int) throws {
+        let path = try passwordFile(mode: mode_t(mode))
+        let e = try #require(error("[database]\ndsn = \"mysql://u@h/db\"\n\npassword_file = \"\(path)\"\n"))
+        #expect(e.file == "/etc/parklink.toml")
+        #expect(e.line == 4)
+        #expect(e.message.contains("password_file \(path): it has mode 0\(String(mode, radix: 8))"))
+        #expect(e.fix == "`chmod 600 \(path)`")
+        #expect(!e.description.contains("Hunter2Secret"), "never the password")
+    }
+
+    @Test("password_file: missing, relative, not a file, not a string: each at its line with the fix")
+    func passwordFileMistakes() throws {
+        let missing = try #require(error("[database]\npassword_file = \"/nonexistent/parklink/db-password\"\n"))
+        #expect(missing.line == 2)
+        #expect(missing.message.contains("no such file"))
+        #expect(missing.fix.contains("chmod 600 /nonexistent/parklink/db-password"))
+        let relative = try #require(error("[database]\npassword_file = \"db-password\"\n"))
+        #expect(relative.line == 2)
+        #expect(relative.message.contains("not an absolute path"))
+        #expect(relative.fix.hasPrefix("password_file = \"/etc/parklink/db-password\""))
+        let directory = try #require(error("[database]\npassword_file = \"/tmp\"\n"))
+        #expect(directory.message.contains("a directory, not a regular file"))
+        let number = try #require(error("[database]\npassword_file = 600\n"))
+        #expect(number.line == 2)
+        #expect(number.message.contains("must be a string"))
+        let typo = try #require(error("[database]\npasword_file = \"/x\"\n"))
+        #expect(typo.fix.contains("did you mean `password_file`?"))
+    }
+
+    /// A password file with `mode`, owned by the current user.
+    func passwordFile(mode: mode_t) throws -> String {
+        let path = Repository.temporaryDirectory("plcfg") + "/db-password"
+        try Data("Hunter2Secret\n".utf8).write(to: URL(fileURLWithPath: path))
+        try #require(chmod(path, mode) == 0)
+        return path
     }
 
     @Test("a malformed DSN is a configuration error at load time, with its line and the fix",

@@ -43,6 +43,7 @@ struct StatusProtocolTests {
             .acknowledged(.init(acknowledged: 3)), .acknowledged(.init(acknowledged: 0, note: "already acknowledged")),
             .alerts([]), .alerts([Self.row(filled: true), Self.row(filled: false)]),
             .error(StatusProblem(code: .notFound, message: "no open alert has id 7")),
+            .error(StatusProblem(code: .forbidden, message: "ack needs root", request: "ack")),
         ]
         for body in bodies {
             let line = try StatusProtocol.json(StatusReply(body))
@@ -185,6 +186,124 @@ struct StatusProtocolTests {
         }
     }
 
+    // MARK: Least privilege: who may command the daemon
+
+    static let parklinkGroup: gid_t = 990
+    /// The daemon runs as uid 120; group `parklink` is gid 990, and `tech` is in it as a
+    /// supplementary group.
+    static let access = StatusAccess(daemonUID: 120, operatorGroupID: { parklinkGroup }, groupsOfPeer: { peer in
+        peer.user?.name == "tech" ? [1_001, parklinkGroup] : [peer.credentials.gid]
+    })
+
+    static func peer(uid: uid_t, gid: gid_t, name: String?) -> StatusAccess.Peer {
+        StatusAccess.Peer(credentials: PeerCredentials(pid: 4_242, uid: uid, gid: gid),
+                          user: name.map { UserAccount(name: $0, uid: uid, gid: gid) })
+    }
+
+    static let reads: [StatusRequest.Command] = [.status, .alerts(all: false), .alerts(all: true)]
+    static let commands: [StatusRequest.Command] = [.acknowledge(.id(3)), .acknowledge(.all), .led(sensor: 4, color: .red), .ping]
+
+    @Test("reading (status, alerts) is open to whoever can connect")
+    func readingIsOpen() {
+        let visitor = Self.peer(uid: 1_002, gid: 1_002, name: "visitor")
+        for command in Self.reads {
+            #expect(Self.access.check(command, from: visitor) == .success(.read), "\(command.word)")
+            #expect(StatusAccess.level(of: command) == .read)
+        }
+    }
+
+    @Test("a command (ack, led, ping) is for root, the daemon's own user, or group parklink by primary or supplementary gid")
+    func commandsNeedPrivilege() {
+        for command in Self.commands {
+            #expect(StatusAccess.level(of: command) == .command)
+            #expect(Self.access.check(command, from: Self.peer(uid: 0, gid: 0, name: "root")) == .success(.root))
+            #expect(Self.access.check(command, from: Self.peer(uid: 120, gid: 120, name: "parklink")) == .success(.daemonUser))
+            #expect(Self.access.check(command, from: Self.peer(uid: 1_001, gid: 1_001, name: "tech")) == .success(.operatorGroup),
+                    "supplementary group")
+            #expect(Self.access.check(command, from: Self.peer(uid: 1_003, gid: Self.parklinkGroup, name: nil)) == .success(.operatorGroup),
+                    "primary group, even without an account name")
+        }
+    }
+
+    @Test("anyone else gets a forbidden error naming what is needed and the fix")
+    func commandsRefused() throws {
+        for command in Self.commands {
+            let result = Self.access.check(command, from: Self.peer(uid: 1_002, gid: 1_002, name: "visitor"))
+            guard case .failure(let problem) = result else {
+                Issue.record("\(command.word) allowed for a visitor")
+                continue
+            }
+            #expect(problem.code == .forbidden)
+            #expect(problem.request == command.word)
+            #expect(problem.message.hasPrefix("\(command.word) changes the daemon, so it needs root, the daemon's own user (uid 120) or membership of group `parklink`; visitor (uid 1002) is none of these"))
+            #expect(problem.message.hasSuffix("Fix: add the user to the group: `usermod -aG parklink visitor`"))
+        }
+        // No account name: the uid stands in for it.
+        guard case .failure(let nameless) = Self.access.check(.ping, from: Self.peer(uid: 5_000, gid: 5_000, name: nil)) else {
+            Issue.record("ping allowed for a nameless uid")
+            return
+        }
+        #expect(nameless.message.contains("uid 5000 is none of these"))
+        // Without the group on this host, the fix says to create it first.
+        let noGroup = StatusAccess(daemonUID: 120, operatorGroupID: { nil }, groupsOfPeer: { _ in [] })
+        guard case .failure(let missing) = noGroup.check(.acknowledge(.all), from: Self.peer(uid: 1_001, gid: 1_001, name: "tech")) else {
+            Issue.record("ack allowed without a parklink group")
+            return
+        }
+        #expect(missing.message.contains("membership of group `parklink` (no such group exists on this host)"))
+        #expect(missing.message.hasSuffix("`groupadd --system parklink && usermod -aG parklink tech`"))
+    }
+
+    @Test("a refused request never reaches the handler: the reply is the refusal")
+    func refusalBeforeHandler() throws {
+        let refusal = StatusProblem(code: .forbidden, message: "ack needs root", request: "ack")
+        let line = try StatusProtocol.json(StatusRequest(.acknowledge(.all)))
+        let reply = StatusServer.answer(line, authorize: { _ in refusal }, handler: Self.unreachable)
+        #expect(Self.problem(in: reply) == refusal)
+        // The default lets everything through (the server itself passes its peer's verdict).
+        #expect(try decodeReply(StatusServer.answer(line) { _ in StatusReply(.ok) }) == StatusReply(.ok))
+    }
+
+    @Test("over the socket, commands are logged with who gave them (uid, user, pid); reads are not")
+    func commandsAreLogged() throws {
+        let log = CapturedLog()
+        try withServer({ request in
+            switch request.command {
+            case .acknowledge: StatusReply(.acknowledged(.init(acknowledged: 2)))
+            case .status: StatusReply(.status(Self.snapshot(filled: false)))
+            default: StatusReply(.ok)
+            }
+        }, logger: log.logger()) { socket in
+            // The tests run as root (or as the daemon's own user): both may command.
+            #expect(try StatusClient.acknowledge(.all, socket: socket) == .init(acknowledged: 2))
+            _ = try StatusClient.status(socket: socket)
+        }
+        let commands = log.all.filter { $0.message == "status command" }
+        try #require(commands.count == 1, "\(log.all.map(\.line))")
+        let m = commands[0].metadata
+        #expect(m["status.command"] == "ack all")
+        #expect(m["status.reply"] == "acknowledged 2")
+        #expect(m["status.peer_uid"] == "\(getuid())")
+        #expect(m["status.peer_pid"] == "\(getpid())", "the client is this process")
+        #expect(m["status.peer_user"] == (try Accounts.user(uid: getuid()))?.name)
+        #expect(m["status.granted"] == (getuid() == 0 ? "root" : "the daemon's own user"))
+        #expect(commands[0].level == .notice)
+    }
+
+    @Test("the socket is 0660 and takes its directory's group")
+    func socketModeAndGroup() throws {
+        let dir = Repository.temporaryDirectory("plsg")
+        // Any group this process may give files to: as root, any; else its own.
+        let group: gid_t = getuid() == 0 ? 4_321 : getgid()
+        try #require(chown(dir, getuid(), group) == 0)
+        let server = try StatusServer(path: dir + "/status.sock", logger: Logger(label: "socket-group-test")) { _ in StatusReply(.ok) }
+        defer { server.stop() }
+        let status = try FileSystem.status(dir + "/status.sock")
+        #expect(status.kind == .socket)
+        #expect(status.permissions == 0o660)
+        #expect(status.group == group)
+    }
+
     // MARK: The JSON contract: a key with no value is null, never missing
 
     @Test("`status --json`: every optional without a value is printed as null")
@@ -274,10 +393,11 @@ struct StatusProtocolTests {
         Set(Mirror(reflecting: value).children.compactMap { $0.label.map { $0.hasPrefix("_") ? String($0.dropFirst()) : $0 } })
     }
 
-    func withServer(_ handler: @escaping StatusServer.Handler, _ body: (String) throws -> Void) throws {
+    func withServer(_ handler: @escaping StatusServer.Handler, logger custom: Logger? = nil,
+                    _ body: (String) throws -> Void) throws {
         let socket = Repository.temporaryDirectory("plsp") + "/status.sock"
-        var logger = Logger(label: "status-protocol-test")
-        logger.logLevel = .warning
+        var logger = custom ?? Logger(label: "status-protocol-test")
+        if custom == nil { logger.logLevel = .warning }
         let server = try StatusServer(path: socket, logger: logger, handler: handler)
         server.start()
         defer { server.stop() }

@@ -1,5 +1,7 @@
 import Foundation
 import ParkLinkProtocol
+import ParkLinkSystem
+import ParkLinkTestSupport
 import Testing
 
 @testable import ParkLinkStore
@@ -51,9 +53,112 @@ struct DSNTests {
     @Test func passwordFromEnvironment() throws {
         let env = [DSN.passwordEnvironmentVariable: "from-env"]
         #expect(try DSN.parse("mysql://u@h/db", environment: env).password == "from-env")
-        // The URL's own password wins; an empty variable counts as unset.
-        #expect(try DSN.parse("mysql://u:from-url@h/db", environment: env).password == "from-url")
+        // The variable wins over the URL's own password; an empty variable counts as unset.
+        #expect(try DSN.parse("mysql://u:from-url@h/db", environment: env).password == "from-env")
+        #expect(try DSN.parse("mysql://u:from-url@h/db", environment: [DSN.passwordEnvironmentVariable: ""]).password == "from-url")
         #expect(try DSN.parse("mysql://u@h/db", environment: [DSN.passwordEnvironmentVariable: ""]).password == nil)
+    }
+
+    // MARK: Password files
+
+    @Test("precedence: the password file, then PARKLINK_DB_PASSWORD, then the URL")
+    func passwordPrecedence() throws {
+        let file = try Self.passwordFile("from-file\n")
+        let env = [DSN.passwordEnvironmentVariable: "from-env"]
+        #expect(try DSN.resolve("mysql://u:from-url@h/db", passwordFile: file, environment: env).password == "from-file")
+        #expect(try DSN.resolve("mysql://u:from-url@h/db", passwordFile: nil, environment: env).password == "from-env")
+        #expect(try DSN.resolve("mysql://u:from-url@h/db", passwordFile: nil, environment: [:]).password == "from-url")
+        #expect(try DSN.resolve("mysql://u@h/db", passwordFile: nil, environment: [:]).password == nil)
+        #expect(try DSN.resolve("mysql://u@h/db", passwordFile: file, environment: [:]).description == "mysql://u:***@h:3306/db")
+    }
+
+    @Test("the password is the file's first line, without its line ending")
+    func passwordFileFirstLine() throws {
+        for (text, expected) in [("s3cret", "s3cret"), ("s3cret\n", "s3cret"), ("s3cret\r\n", "s3cret"),
+                                 ("s3cret\nsecond line\n", "s3cret"), (" spaced out \n", " spaced out "),
+                                 ("pässwörd:@/%\n", "pässwörd:@/%")] {
+            #expect(try PasswordFile.read(try Self.passwordFile(text)) == expected, "\(text.debugDescription)")
+        }
+        for mode: mode_t in [0o600, 0o400] {
+            #expect(try PasswordFile.read(try Self.passwordFile("pw\n", mode: mode)) == "pw", "mode \(String(mode, radix: 8)) is private")
+        }
+    }
+
+    @Test("a file others may read is refused with the reason and `chmod 600 PATH`", arguments: [0o644, 0o640, 0o604, 0o620, 0o660])
+    func passwordFileReadableByOthers(mode: Int) throws {
+        let path = try Self.passwordFile("Hunter2Secret\n", mode: mode_t(mode))
+        let refusal = #expect(throws: PasswordFile.Refusal.self) { try PasswordFile.read(path) }
+        #expect(refusal?.reason.contains("mode 0\(String(mode, radix: 8))") == true, "\(String(describing: refusal))")
+        #expect(refusal?.fix == "`chmod 600 \(path)`")
+        #expect(refusal?.description.hasPrefix("database password file \(path): it has mode 0\(String(mode, radix: 8))") == true)
+        #expect(refusal?.description.contains("Hunter2Secret") == false, "the refusal never shows the password")
+        // Through DSN.resolve as well: a refused file is never silently skipped for the next source.
+        #expect(throws: PasswordFile.Refusal.self) {
+            try DSN.resolve("mysql://u:from-url@h/db", passwordFile: path, environment: [DSN.passwordEnvironmentVariable: "e"])
+        }
+    }
+
+    @Test("a file owned by another user (not root) is refused: it could be changed behind the appliance's back")
+    func passwordFileOwnedByAnother() throws {
+        let path = try Self.passwordFile("pw\n")
+        var reader = Accounts.effectiveUserID
+        if reader == 0 {
+            // Root reads a file that uid 4321 owns.
+            try #require(chown(path, 4_321, 4_321) == 0)
+        } else {
+            // The file is ours; uid 4321 would be reading another's.
+            reader = 4_321
+        }
+        let owner = try FileDescriptor.open(path, flags: O_RDONLY).status().owner
+        let refusal = #expect(throws: PasswordFile.Refusal.self) { try PasswordFile.read(path, user: reader) }
+        #expect(refusal?.reason.contains("owned by uid \(owner), not by uid \(reader)") == true, "\(String(describing: refusal))")
+        #expect(refusal?.fix.contains("chown \(reader) \(path)") == true)
+        if Accounts.effectiveUserID == 0 {
+            // A file of root's is accepted for any user: root could change anything anyway.
+            let rootOwned = try Self.passwordFile("pw\n")
+            #expect(try PasswordFile.read(rootOwned, user: 4_321) == "pw")
+        }
+    }
+
+    @Test("missing, empty, a directory, a FIFO: each refused with the reason and a fix, never waiting")
+    func passwordFileNotUsable() throws {
+        let dir = Repository.temporaryDirectory("plpw")
+        let cases: [(String, String)] = [
+            (dir + "/missing", "no such file"),
+            (try Self.passwordFile(""), "first line is empty"),
+            (try Self.passwordFile("\nsecond\n"), "first line is empty"),
+            (dir, "a directory, not a regular file"),
+            (try Self.fifo(), "a FIFO, not a regular file"),
+            (try Self.passwordFile(String(repeating: "x", count: 5_000)), "longer than 4096 bytes"),
+        ]
+        for (path, reason) in cases {
+            let refusal = #expect(throws: PasswordFile.Refusal.self) { try PasswordFile.read(path) }
+            #expect(refusal?.reason.contains(reason) == true, "\(path): \(String(describing: refusal))")
+            #expect(refusal?.fix.isEmpty == false)
+        }
+    }
+
+    @Test("a DSN with a password in it is recognised (for the command line's warning)")
+    func carriesPassword() {
+        #expect(DSN.carriesPassword("mysql://u:pw@h/db"))
+        #expect(DSN.carriesPassword("mysql://u:@h/db"), "even an empty one")
+        #expect(DSN.carriesPassword("mysql://u:p%40w@localhost/db?socket=/x.sock"))
+        #expect(!DSN.carriesPassword("mysql://u@h/db"))
+        #expect(!DSN.carriesPassword("mysql://u@localhost/db?socket=/x:y.sock"))
+    }
+
+    /// A new file holding `text`, with `mode` (owner: the current user).
+    static func passwordFile(_ text: String, mode: mode_t = 0o600) throws -> String {
+        let path = Repository.temporaryDirectory("plpw") + "/password"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        guard chmod(path, mode) == 0 else { throw CocoaError(.fileWriteNoPermission) }
+        return path
+    }
+
+    static func fifo() throws -> String {
+        let path = Repository.temporaryDirectory("plpw") + "/fifo"
+        guard mkfifo(path, 0o600) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        return path
     }
 
     @Test func descriptionMasksPassword() throws {

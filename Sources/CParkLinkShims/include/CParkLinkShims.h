@@ -13,6 +13,8 @@ int parklink_pthread_setname(const char *name);
 
 int parklink_pipe2(int fds[2], int flags);
 int parklink_accept4_cloexec(int fd);
+/* SO_PEERCRED: `struct ucred` needs _GNU_SOURCE. 0 on success, -1 with errno. */
+int parklink_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 
 /* ioctl is variadic. */
 int parklink_ioctl_tiocexcl(int fd);

@@ -37,7 +37,7 @@ public final class StressDatabase: Sendable {
     public static func provision(_ o: StressOptions, logger: Logger,
                                  environment: [String: String] = ProcessInfo.processInfo.environment) throws -> StressDatabase {
         if let text = o.dsn {
-            let dsn = try DSN.parse(text, environment: environment)
+            let dsn = try DSN.resolve(text, passwordFile: o.passwordFile, environment: environment)
             if let dir = o.stateDirectory {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 return StressDatabase(dsn: dsn, server: nil, stateDirectory: dir, removeStateDirectory: false, stopServer: false)

@@ -32,6 +32,8 @@ public struct StressOptions: Sendable {
     public var fault: Fault = .none
     /// An existing database instead of a private server (then no db-restart).
     public var dsn: String?
+    /// The file holding the password for `dsn` (see `PasswordFile`).
+    public var passwordFile: String?
     /// A state directory to use and keep (a private server in it is kept too);
     /// nil: a fresh temporary one, removed at the end.
     public var stateDirectory: String?
@@ -65,6 +67,9 @@ public struct StressOptions: Sendable {
         }
         if !(ratePerSensor > 0) || ratePerSensor > 10_000 { return "--rate must be above 0 and at most 10000 (per sensor)" }
         if !(durationSeconds >= 1) || durationSeconds > 86_400 { return "--duration must be between 1 and 86400 seconds" }
+        if passwordFile != nil && dsn == nil {
+            return "--db-password-file goes with --db: the private server needs no password"
+        }
         if fault == .dbRestart && dsn != nil {
             return "--fault db-restart kills and restarts the database server: it needs the private server, so drop --db"
         }
