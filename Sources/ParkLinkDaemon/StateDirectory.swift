@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the appliance keeps its state: the status socket, the spool, the private
-/// demo database.
+/// demo database, the clean-shutdown marker.
 ///
 /// Resolution order: an explicit `--state-dir`, the config file, `PARKLINK_STATE_DIR`,
 /// `/var/lib/parklink` under systemd (`INVOCATION_ID` set), else a per-user
@@ -25,6 +25,8 @@ public struct StateDirectory: Sendable {
     public var statusSocket: String { path + "/parklink.sock" }
     public var databaseDirectory: String { path + "/mariadb" }
     public var spoolDirectory: String { path + "/spool" }
+    /// Present while a daemon runs, left behind when it did not stop cleanly (`RunMarker`).
+    public var runningMarker: String { path + "/running" }
 
     public func create() throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,

@@ -42,6 +42,9 @@ public final class Spool: @unchecked Sendable {
         /// The next seq after the last spooled reading of each session, so that a restarted
         /// appliance does not take the spooled readings for a link gap.
         public var resume: [SessionKey: UInt64] = [:]
+        /// The lowest spooled seq of each session: after a crash, the readings between the
+        /// stored ones and these were in the dead run's ring (see `ReadingWriter`).
+        public var first: [SessionKey: UInt64] = [:]
     }
 
     /// Where the writer has read to: a segment and a byte offset in it.
@@ -100,7 +103,7 @@ public final class Spool: @unchecked Sendable {
         for (number, path) in found.sorted(by: { $0.0 < $1.0 }) {
             let fd = try FileDescriptor.open(path, flags: O_RDWR)
             let size = try fd.size()
-            let scan = try Self.scan(fd, size: size, resume: &recovery.resume)
+            let scan = try Self.scan(fd, size: size, resume: &recovery.resume, first: &recovery.first)
             if scan.goodBytes < size {
                 try fd.truncate(to: scan.goodBytes)
                 try fd.syncData()
@@ -426,7 +429,8 @@ public final class Spool: @unchecked Sendable {
     }
 
     /// The good part of a segment: whole records with matching checksums, from the start.
-    private static func scan(_ fd: FileDescriptor, size: Int64, resume: inout [SessionKey: UInt64]) throws
+    private static func scan(_ fd: FileDescriptor, size: Int64, resume: inout [SessionKey: UInt64],
+                             first firstSeq: inout [SessionKey: UInt64]) throws
         -> (goodBytes: Int64, readings: Int, firstAtMs: Int64?)
     {
         var offset: Int64 = 0, readings = 0
@@ -448,6 +452,7 @@ public final class Spool: @unchecked Sendable {
                 let n = SpoolRecord.decode(payload: UnsafeRawBufferPointer(slice)) { key, reading, at in
                     if firstAt == nil { firstAt = at }
                     resume[key] = max(resume[key] ?? 0, UInt64(reading.seq) + 1)
+                    firstSeq[key] = min(firstSeq[key] ?? .max, UInt64(reading.seq))
                 }
                 if first == nil { first = firstAt }
                 return n
