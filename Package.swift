@@ -118,7 +118,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ParkLinkIngestTests",
-            dependencies: ["ParkLinkIngest", "ParkLinkSystem", "ParkLinkProtocol", "ParkLinkSimulator", "ParkLinkTestSupport"]
+            dependencies: [
+                "ParkLinkIngest", "ParkLinkSystem", "ParkLinkProtocol", "ParkLinkSimulator", "ParkLinkTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ParkLinkStoreTests",

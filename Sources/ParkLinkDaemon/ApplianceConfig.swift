@@ -20,6 +20,9 @@ public struct ApplianceConfig: Sendable {
     public var fallbackGatewayId = "unknown"
     /// Raise the reader thread to SCHED_FIFO (or nice −10) when allowed.
     public var readerRealtime = true
+    /// The most (gateway, boot) sessions one run keeps; past it a new session's readings
+    /// are dropped and counted (a gateway changing its id or boot id on and on).
+    public var maxSessions = 4_096
     // [database]
     public var dsn: String?
     /// A file holding the database password (`--db-password-file`, `password_file`):
@@ -107,6 +110,7 @@ public struct ApplianceConfig: Sendable {
             }
             if let v = try s.bool("realtime_reader", fix: "realtime_reader = true") { c.readerRealtime = v }
             if let t = try s.int("hello_timeout_ms", range: 100...600_000, fix: "hello_timeout_ms = 2000") { c.helloTimeoutMs = t }
+            if let v = try s.int("max_sessions", range: 1...10_000_000, fix: "max_sessions = 4096") { c.maxSessions = v }
             if let g = try s.string("fallback_gateway_id", fix: "fallback_gateway_id = \"GW-01\"") {
                 guard (1...32).contains(g.count), g.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
                     throw doc.error("link", "fallback_gateway_id", "`\(g)` is not a gateway id", fix: "1–32 characters of A–Z a–z 0–9 _ -")

@@ -46,6 +46,10 @@ public final class Pipeline: @unchecked Sendable {
     private let spoolSyncer: SpoolSyncer?
     private let logger: Logger
     private let startedAtMs = Clock.wallMilliseconds()
+    private let marker: RunMarker
+    /// What the marker of a run that did not stop cleanly said; nil when the last run
+    /// stopped cleanly (or there was none).
+    public let lastRun: RunMarker.Previous?
     private var status: StatusServer?
     /// Health, alerts and forecasts; attached before `start()` (absent in tools and tests
     /// that need only the data path).
@@ -58,6 +62,19 @@ public final class Pipeline: @unchecked Sendable {
         self.logger = logger
         let c = options.config
         ring = RingBuffer(capacity: c.ringCapacity)
+        marker = RunMarker(state: options.state)
+        lastRun = marker.previous()
+        if let last = lastRun {
+            let metadata: Logger.Metadata = [
+                "last_run.pid": "\(last.pid.map(String.init) ?? "unknown")",
+                "last_run.started_at": "\(last.startedAt ?? "unknown")", "state.marker": "\(marker.path)",
+            ]
+            if let abandoned = last.abandoned {
+                logger.warning("the last run stopped without storing \(abandoned) readings (database down, no spool): the gap they leave is recorded as appliance_restart", metadata: metadata)
+            } else {
+                logger.warning("the last run did not stop cleanly (killed, power cut or crash): what it held in memory is recorded as appliance_restart gaps, and logged with its count once the gateway's seqs show it", metadata: metadata)
+            }
+        }
         var resume = options.resume
         if c.spoolEnabled {
             var sc = Spool.Config(directory: options.state.path + "/spool")
@@ -85,7 +102,9 @@ public final class Pipeline: @unchecked Sendable {
         rc.encoding = c.framing
         rc.tracker.helloTimeoutMs = Int64(c.helloTimeoutMs)
         rc.tracker.fallbackGatewayId = c.fallbackGatewayId
+        rc.tracker.maxSessions = c.maxSessions
         rc.resume = resume
+        rc.lastRunStoppedCleanly = lastRun == nil
         rc.raisePriority = c.readerRealtime
         rc.spoolHighWater = max(1, c.ringCapacity * c.spoolHighWaterPercent / 100)
         reader = try SerialReader(config: rc, ring: ring, events: events, sessions: sessions,
@@ -94,18 +113,46 @@ public final class Pipeline: @unchecked Sendable {
         wc.maxRows = c.batchMaxRows
         wc.lingerMs = c.batchLingerMs
         wc.shutdownGraceMs = c.shutdownGraceSeconds * 1_000
+        wc.lastRunStoppedCleanly = lastRun == nil
+        wc.spooledFrom = spool?.recovery.first ?? [:]
         writer = ReadingWriter(config: wc, ring: ring, events: events, counters: storeCounters,
                                logger: logger, makeSink: { [sessions] in makeSink(sessions) },
                                sessions: sessions, spool: spool,
                                afterCommit: { [sensorStates, sessions] rows in sensorStates.record(rows, sessions: sessions) })
-        writer.onGapRetracted = { [linkCounters] n in linkCounters.missingReadings.add(-n) }
+        writer.onGapRetracted = { [linkCounters] n, reason in
+            switch reason {
+            case .link: linkCounters.missingReadings.add(-n)
+            case .applianceRestart: linkCounters.applianceRestartReadings.add(-n)
+            }
+        }
+        writer.onRestartGap = { [linkCounters, logger] key, first, n, fromLinkGap in
+            if fromLinkGap {
+                linkCounters.gaps.add(-1)
+                linkCounters.missingReadings.add(-n)
+            }
+            linkCounters.applianceRestartGaps.add(1)
+            linkCounters.applianceRestartReadings.add(n)
+            logger.warning("readings lost with the last run: it received them and was killed before storing them", metadata: [
+                "link.session": "\(key)", "gap.first_seq": "\(first)", "gap.count": "\(n)",
+                "gap.reason": "\(GapReason.applianceRestart.rawValue)",
+            ])
+        }
     }
 
     public func start() throws {
         try options.state.create()
-        let server = try StatusServer(path: options.state.statusSocket, logger: logger) { [weak self] request in
-            self?.handle(request)
-                ?? StatusReply(.error(StatusProblem(code: .unavailable, message: "the daemon is stopping")))
+        // Before the first reading is accepted: from here on, a kill leaves it behind.
+        try marker.write(pid: getpid(), startedAt: Timestamps.iso(ms: startedAtMs) ?? "")
+        let server: StatusServer
+        do {
+            server = try StatusServer(path: options.state.statusSocket, logger: logger) { [weak self] request in
+                self?.handle(request)
+                    ?? StatusReply(.error(StatusProblem(code: .unavailable, message: "the daemon is stopping")))
+            }
+        } catch {
+            // Nothing was read: a start that fails here has nothing for the next one to account for.
+            marker.remove()
+            throw error
         }
         status = server
         server.start()
@@ -130,6 +177,13 @@ public final class Pipeline: @unchecked Sendable {
         sampler?.stop()
         status?.stop()
         status = nil
+        if writer.abandoned == 0 {
+            marker.remove()
+        } else {
+            // Stopped, but with readings given up: the next start accounts for them as it
+            // would for a killed run's.
+            try? marker.write(pid: getpid(), startedAt: Timestamps.iso(ms: startedAtMs) ?? "", abandoned: writer.abandoned)
+        }
         let s = snapshot()
         logger.info("pipeline stopped", metadata: [
             "link.readings": "\(s.link.readings)", "store.rows_committed": "\(s.store.rows_committed)",
@@ -197,7 +251,8 @@ public final class Pipeline: @unchecked Sendable {
             // (unreachable, refusing, stalled by a lock).
             databaseUp: batchStarted == 0 || Clock.wallMilliseconds() - batchStarted < 10_000,
             writeRejected: storeCounters.writeRejected,
-            spoolDropped: UInt64((spool?.droppedFull ?? 0) + (spool?.droppedError ?? 0)))
+            spoolDropped: UInt64((spool?.droppedFull ?? 0) + (spool?.droppedError ?? 0)),
+            sessionLimitDropped: UInt64(linkCounters.droppedSessionLimit.value))
     }
 
     public func snapshot() -> StatusSnapshot {
@@ -213,10 +268,12 @@ public final class Pipeline: @unchecked Sendable {
         let recovered = spool?.recovery.readings ?? 0
         let spoolDropped = (spool?.droppedFull ?? 0) + (spool?.droppedError ?? 0)
         let now = Clock.wallMilliseconds()
+        let droppedNoSession = l.droppedNoSession.value, droppedSessionLimit = l.droppedSessionLimit.value
         return StatusSnapshot(
             pid: getpid(),
             started_at: Timestamps.iso(ms: startedAtMs) ?? "",
             uptime_seconds: Double(now - startedAtMs) / 1000,
+            last_run_stopped_cleanly: lastRun == nil,
             link: .init(
                 device: options.device, framing: options.config.framing.rawValue, baud: options.config.baud,
                 connected: l.connected.load(ordering: .relaxed), session: l.session,
@@ -224,8 +281,12 @@ public final class Pipeline: @unchecked Sendable {
                 bytes: l.bytes.value, frames: l.frames.value, readings: readings, hellos: l.hellos.value,
                 heartbeats: l.heartbeats.value, noise_bytes: l.noiseBytes.value, rejects: rejects,
                 rejects_total: l.totalRejects, gaps: l.gaps.value, missing_readings: l.missingReadings.value,
+                appliance_restart_gaps: l.applianceRestartGaps.value,
+                appliance_restart_readings: l.applianceRestartReadings.value,
                 unannounced_reboots: l.unannouncedReboots.value, pending_no_session: l.pendingNoSession.value,
-                dropped_no_session: l.droppedNoSession.value, gateway_tx_dropped: l.gatewayTxDropped.value,
+                dropped_no_session: droppedNoSession, sessions: sessions.count, max_sessions: options.config.maxSessions,
+                sessions_refused: l.sessionsRefused.value, dropped_session_limit: droppedSessionLimit,
+                gateway_tx_dropped: l.gatewayTxDropped.value,
                 pings_sent: l.pingsSent.value, commands_sent: l.commandsSent.value,
                 commands_dropped: l.commandsDropped.value,
                 last_byte_at: Timestamps.iso(ms: l.lastByteAtMs.load(ordering: .relaxed))),
@@ -253,9 +314,10 @@ public final class Pipeline: @unchecked Sendable {
             },
             accounting: .init(
                 readings_accepted: readings, rows_committed: committed, rows_duplicate: dup,
-                in_flight: inFlight, dropped_no_session: l.droppedNoSession.value,
+                in_flight: inFlight, dropped_no_session: droppedNoSession, dropped_session_limit: droppedSessionLimit,
                 spool_recovered: recovered, spool_dropped: spoolDropped,
-                balanced: readings + recovered == committed + dup + inFlight + l.droppedNoSession.value + spoolDropped),
+                balanced: readings + recovered
+                    == committed + dup + inFlight + droppedNoSession + droppedSessionLimit + spoolDropped),
             sampler: sampler?.statusSections())
     }
 }

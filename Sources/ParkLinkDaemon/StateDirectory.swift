@@ -2,7 +2,7 @@ import Foundation
 import ParkLinkSystem
 
 /// Where the appliance keeps its state: the status socket, the spool, the private
-/// demo database.
+/// demo database, the clean-shutdown marker.
 ///
 /// Resolution order: an explicit `--state-dir`, the config file, `PARKLINK_STATE_DIR`,
 /// `/var/lib/parklink` under systemd (`INVOCATION_ID` set), else a per-user
@@ -35,6 +35,8 @@ public struct StateDirectory: Sendable {
     public var statusSocket: String { path + "/parklink.sock" }
     public var databaseDirectory: String { path + "/mariadb" }
     public var spoolDirectory: String { path + "/spool" }
+    /// Present while a daemon runs, left behind when it did not stop cleanly (`RunMarker`).
+    public var runningMarker: String { path + "/running" }
 
     /// Creates the directory (and its parents) if missing, and sets it to `mode` even when
     /// it already existed: a directory made by hand with the umask's 0755 would otherwise

@@ -17,6 +17,12 @@ public enum StatusReport {
         if l.pending_no_session > 0 || l.dropped_no_session > 0 {
             out.append("       waiting for HELLO \(n(l.pending_no_session)), dropped for want of one \(n(l.dropped_no_session))")
         }
+        if !s.last_run_stopped_cleanly || l.appliance_restart_readings > 0 {
+            out.append("       last run did not stop cleanly: \(n(l.appliance_restart_readings)) readings it held were lost (\(n(l.appliance_restart_gaps)) appliance_restart gaps)")
+        }
+        if l.sessions_refused > 0 || l.dropped_session_limit > 0 {
+            out.append("       SESSION LIMIT \(n(l.sessions))/\(n(l.max_sessions)) sessions: \(n(l.sessions_refused)) refused, \(n(l.dropped_session_limit)) readings dropped")
+        }
         out.append("RING   \(n(r.fill))/\(n(r.capacity)) (\(r.fill_percent)%), high-water \(n(r.high_water)), reader waits \(n(r.reader_waits)) (\(n(r.reader_wait_ms)) ms)")
         out.append("STORE  \(st.connected ? "UP  " : "DOWN") \(st.database) via \(st.method)")
         out.append("       \(n(st.rows_committed)) rows committed in \(n(st.batches)) batches (last \(n(st.last_batch_rows)) rows at \(st.last_commit_at ?? "never")), duplicates \(n(st.rows_duplicate)), retries \(n(st.retries))")
@@ -24,7 +30,7 @@ public enum StatusReport {
             out.append("       frame→commit latency p50 \(p50) ms, p99 \(p99) ms, max \(mx) ms")
         }
         if let e = st.last_error { out.append("       last error: \(e)") }
-        out.append("SUMS   accepted \(n(a.readings_accepted)) = committed \(n(a.rows_committed)) + duplicate \(n(a.rows_duplicate)) + in flight \(n(a.in_flight)) + dropped \(n(a.dropped_no_session))  \(a.balanced ? "✓" : "(moving)")")
+        out.append("SUMS   accepted \(n(a.readings_accepted)) = committed \(n(a.rows_committed)) + duplicate \(n(a.rows_duplicate)) + in flight \(n(a.in_flight)) + dropped \(n(a.dropped_no_session + a.dropped_session_limit + a.spool_dropped))  \(a.balanced ? "✓" : "(moving)")")
         if let extra = s.sampler, !extra.isEmpty { out += renderSampler(extra) }
         return out.joined(separator: "\n")
     }

@@ -24,11 +24,22 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         public var noise_bytes: Int
         public var rejects: [String: Int]
         public var rejects_total: Int
+        /// Link gaps and the readings they miss (lost between the gateway and the appliance).
         public var gaps: Int
         public var missing_readings: Int
+        /// Gaps, and their readings, that the last run received and lost when it was killed
+        /// (`link_gaps.reason = 'appliance_restart'`); not in `gaps`/`missing_readings`.
+        public var appliance_restart_gaps: Int
+        public var appliance_restart_readings: Int
         public var unannounced_reboots: Int
         public var pending_no_session: Int
         public var dropped_no_session: Int
+        /// Sessions (gateway, boot) this run knows, and the most it keeps (`[link] max_sessions`).
+        public var sessions: Int
+        public var max_sessions: Int
+        /// Sessions refused at `max_sessions`, and their readings, dropped and counted.
+        public var sessions_refused: Int
+        public var dropped_session_limit: Int
         public var gateway_tx_dropped: Int
         public var pings_sent: Int
         public var commands_sent: Int
@@ -103,6 +114,8 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         public var rows_duplicate: Int
         public var in_flight: Int
         public var dropped_no_session: Int
+        /// Readings of sessions refused at the session limit.
+        public var dropped_session_limit: Int
         /// Readings an earlier run spooled, committed by this one (they add to the readings side).
         public var spool_recovered: Int
         /// Readings the spool could not keep (cap, I/O error).
@@ -114,6 +127,9 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     public var pid: Int32
     public var started_at: String
     public var uptime_seconds: Double
+    /// False when the last run left its marker behind: it was killed (or lost power, or
+    /// crashed) and what it held in memory shows as `link.appliance_restart_readings`.
+    public var last_run_stopped_cleanly: Bool
     public var link: Link
     public var ring: Ring
     public var store: Store

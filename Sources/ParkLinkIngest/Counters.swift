@@ -18,12 +18,21 @@ public final class LinkCounters: Sendable {
     public let hellos = Atomic<Int>(0)
     public let heartbeats = Atomic<Int>(0)
     public let noiseBytes = Atomic<Int>(0)
+    /// Link gaps (`GapReason.link`).
     public let gaps = Atomic<Int>(0)
     /// Readings that never arrived, by the gaps in `seq` (and `HB.next_seq`).
     public let missingReadings = Atomic<Int>(0)
+    /// Gaps of readings the last run received and lost when it was killed
+    /// (`GapReason.applianceRestart`): kept apart from link gaps, whose fix is elsewhere.
+    public let applianceRestartGaps = Atomic<Int>(0)
+    public let applianceRestartReadings = Atomic<Int>(0)
     public let unannouncedReboots = Atomic<Int>(0)
     /// Readings that waited for a HELLO and found no room (never in normal operation).
     public let droppedNoSession = Atomic<Int>(0)
+    /// Readings of sessions refused because the session table was at its limit.
+    public let droppedSessionLimit = Atomic<Int>(0)
+    /// Sessions refused at the limit (a faulty gateway changing its id or boot id).
+    public let sessionsRefused = Atomic<Int>(0)
     /// Readings now waiting for a HELLO.
     public let pendingNoSession = Atomic<Int>(0)
     /// Readings the gateway says it discarded itself (`HB.tx_dropped`, all sessions).

@@ -63,6 +63,12 @@ public final class ReadingWriter: @unchecked Sendable {
         public var permanentRetryMs = 5_000
         /// After stop is asked, how long a failing database may keep the writer retrying.
         public var shutdownGraceMs = 30_000
+        /// False when the previous run did not stop cleanly: gaps that only the stored
+        /// readings show to be the dead run's loss are stored as appliance-restart gaps
+        /// (see `withoutStoredSeqs` and `spoolHoles`).
+        public var lastRunStoppedCleanly = true
+        /// The lowest seq per session in the spool an earlier run left (`Spool.Recovery.first`).
+        public var spooledFrom: [SessionKey: UInt64] = [:]
         public init() {}
     }
 
@@ -78,8 +84,12 @@ public final class ReadingWriter: @unchecked Sendable {
     private let _spooledAtShutdown = Locked(0)
     private let spool: Spool?
     private let sessions: SessionTable
-    /// Told how many readings a gap event claimed that were in fact stored.
-    public var onGapRetracted: (@Sendable (Int) -> Void)?
+    /// Told how many readings a gap event of this reason claimed that were in fact stored.
+    public var onGapRetracted: (@Sendable (_ count: Int, _ reason: GapReason) -> Void)?
+    /// Told of each appliance-restart gap the writer finds itself, once the stored readings
+    /// are known: a link gap the reader reported that was in fact the dead run's loss
+    /// (`fromLinkGap`), or the readings its ring held in front of its spool.
+    public var onRestartGap: (@Sendable (_ session: SessionKey, _ firstMissing: UInt32, _ count: Int, _ fromLinkGap: Bool) -> Void)?
     private var thread: NamedThread?
     /// Writer-thread state: the permanent error last logged, so it is logged once.
     private var rejectedSignature: String?
@@ -200,18 +210,47 @@ public final class ReadingWriter: @unchecked Sendable {
     /// Gap events trimmed to the seqs not already stored: what a previous run stored is
     /// not missing, whatever the reader (started without resume points) concluded. The
     /// retracted count is handed to `onGapRetracted` so the link's figures stay true.
+    ///
+    /// After an unclean stop, the rest of such a gap (the seqs after the stored ones) is
+    /// an appliance-restart gap, not a link gap: the reader did not know the session, so it
+    /// counted from seq 0, but the stored readings show the session is one the dead run
+    /// was receiving, and what it received after them died with it.
     private func withoutStoredSeqs(_ events: [LinkEvent]) -> [LinkEvent] {
         guard let stored = storedResume, !stored.isEmpty else { return events }
         return events.compactMap { e in
-            guard case .gap(let key, let first, let count, let at) = e, let next = stored[key], UInt64(first) < next else {
+            guard case .gap(let key, let first, let count, let at, let reason) = e, let next = stored[key],
+                  UInt64(first) < next else {
                 return e
             }
             let covered = UInt32(min(UInt64(count), next - UInt64(first)))
-            onGapRetracted?(Int(covered))
+            onGapRetracted?(Int(covered), reason)
             logger.info("gap already stored by an earlier run: not a gap", metadata: [
                 "link.session": "\(key)", "gap.first_seq": "\(first)", "gap.retracted": "\(covered)",
             ])
-            return covered == count ? nil : .gap(key, firstMissing: first + covered, count: count - covered, atMs: at)
+            if covered == count { return nil }
+            var rest = reason
+            if !config.lastRunStoppedCleanly && reason == .link {
+                rest = .applianceRestart
+                onRestartGap?(key, first + covered, Int(count - covered), true)
+            }
+            return .gap(key, firstMissing: first + covered, count: count - covered, atMs: at, reason: rest)
+        }
+    }
+
+    /// After an unclean stop: per session whose spooled readings start above the stored
+    /// ones, the readings in between, as appliance-restart gaps. While the spool is in use
+    /// the ring holds the older readings (the writer writes it first), so a run killed then
+    /// loses a stretch in front of its spool that neither the reader (it resumes after the
+    /// spool) nor anything else would report.
+    private func spoolHoles(stored: [SessionKey: UInt64]) -> [LinkEvent] {
+        guard !config.lastRunStoppedCleanly else { return [] }
+        let now = Clock.wallMilliseconds()
+        return config.spooledFrom.sorted { $0.key.description < $1.key.description }.compactMap { key, first in
+            guard let next = stored[key], first > next else { return nil }
+            let count = Int(first - next)
+            onRestartGap?(key, UInt32(truncatingIfNeeded: next), count, false)
+            return .gap(key, firstMissing: UInt32(truncatingIfNeeded: next), count: UInt32(clamping: count), atMs: now,
+                        reason: .applianceRestart)
         }
     }
 
@@ -272,7 +311,10 @@ public final class ReadingWriter: @unchecked Sendable {
                     counters.connected.store(true, ordering: .relaxed)
                     counters.connects.add(1)
                     logger.info("database connected")
-                    if storedResume == nil, let points = try? sink.storedResumePoints() { storedResume = points }
+                    if storedResume == nil, let points = try? sink.storedResumePoints() {
+                        storedResume = points
+                        pendingEvents += spoolHoles(stored: points)
+                    }
                 }
                 if storedResume != nil { pendingEvents = withoutStoredSeqs(pendingEvents) }
                 let inserted = try sink.write(rows, events: pendingEvents)

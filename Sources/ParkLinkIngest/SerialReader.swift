@@ -33,6 +33,8 @@ public final class SerialReader: @unchecked Sendable {
         /// full-speed gateway's transmit buffer overflow (measured in benchmarks/).
         public var raisePriority = true
         public var resume: [SessionKey: UInt64] = [:]
+        /// False when the previous run did not stop cleanly (see `SessionTracker`).
+        public var lastRunStoppedCleanly = true
         /// With a spool: readings go to it instead of the ring once the ring holds this many.
         public var spoolHighWater: Int?
         public init(device: String) { self.device = device }
@@ -89,6 +91,10 @@ public final class SerialReader: @unchecked Sendable {
         var rejects: [RejectReason: Int] = [:]
         var lastGapLogMs: Int64 = 0
         var unloggedGaps = 0
+        /// The session-limit line: at most one a minute, with what was dropped meanwhile.
+        var lastLimitLogMs: Int64?
+        var unloggedLimitDrops = 0
+        var unloggedRefusals = 0
 
         mutating func accept(_ message: Message) {
             frames += 1
@@ -133,14 +139,27 @@ public final class SerialReader: @unchecked Sendable {
             frames = 0; readings = 0; hellos = 0; heartbeats = 0
             counters.gaps.add(effects.gaps)
             counters.missingReadings.add(effects.missingReadings)
+            counters.applianceRestartGaps.add(effects.restartGaps)
+            counters.applianceRestartReadings.add(effects.restartMissingReadings)
             counters.unannouncedReboots.add(effects.unannouncedReboots)
             counters.droppedNoSession.add(effects.droppedNoSession)
+            counters.droppedSessionLimit.add(effects.droppedSessionLimit)
+            counters.sessionsRefused.add(effects.sessionsRefused)
+            if effects.droppedSessionLimit > 0 || effects.sessionsRefused > 0 {
+                logSessionLimit(logger: logger)
+            }
             counters.pendingNoSession.store(tracker.pendingCount, ordering: .relaxed)
             counters.gatewayTxDropped.store(Int(tracker.gatewayTxDropped), ordering: .relaxed)
             for event in effects.events {
                 queue.append(event)
                 switch event {
-                case .gap(let key, let first, let count, _):
+                case .gap(let key, let first, let count, _, .applianceRestart):
+                    // Once per session the last run knew, at most: not rate-limited.
+                    logger.warning("readings lost with the last run: it received them and was killed before storing or spooling them", metadata: [
+                        "link.session": "\(key)", "gap.first_seq": "\(first)", "gap.count": "\(count)",
+                        "gap.reason": "\(GapReason.applianceRestart.rawValue)",
+                    ])
+                case .gap(let key, let first, let count, _, .link):
                     // At most one line a second: a noisy line must not flood the log.
                     if nowMs - lastGapLogMs >= 1_000 {
                         logger.warning("link gap", metadata: [
@@ -188,6 +207,22 @@ public final class SerialReader: @unchecked Sendable {
             return ping
         }
 
+        /// One line at once, then at most one a minute while it goes on: a gateway changing
+        /// its boot id on every frame must not flood the log.
+        mutating func logSessionLimit(logger: Logger) {
+            unloggedLimitDrops += effects.droppedSessionLimit
+            unloggedRefusals += effects.sessionsRefused
+            if let last = lastLimitLogMs, nowMs - last < 60_000 { return }
+            logger.error("session limit reached: readings of new gateway sessions are dropped (is the gateway changing its id or boot id?)", metadata: [
+                "link.max_sessions": "\(tracker.config.maxSessions)",
+                "link.session_refused": "\(tracker.refusedSession.map { "\($0)" } ?? "none")",
+                "link.refused_since_last_line": "\(unloggedRefusals)", "link.dropped_since_last_line": "\(unloggedLimitDrops)",
+            ])
+            lastLimitLogMs = nowMs
+            unloggedLimitDrops = 0
+            unloggedRefusals = 0
+        }
+
         mutating func flushForShutdown(now: Int64) {
             nowMs = now
             tracker.flushForShutdown(nowMs: now, effects: &effects)
@@ -202,7 +237,8 @@ public final class SerialReader: @unchecked Sendable {
             default: logger.notice("reader priority unchanged (no CAP_SYS_NICE); under heavy load a fast gateway may drop readings")
             }
         }
-        var sink = LinkSink(tracker: SessionTracker(sessions: sessions, config: config.tracker, resume: config.resume))
+        var sink = LinkSink(tracker: SessionTracker(sessions: sessions, config: config.tracker, resume: config.resume,
+                                                    lastRunStoppedCleanly: config.lastRunStoppedCleanly))
         sink.effects.ready.reserveCapacity(8192)
         var decoder = StreamDecoder(encoding: config.encoding)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: config.chunkBytes, alignment: 16)

@@ -113,9 +113,10 @@ public final class BatchTransaction {
                 case .session(let key, nil, let at):
                     step = "record gateway_sessions"
                     try recorder.recordSession(synthetic: key, firstSeenAtMs: at)
-                case .gap(let key, let first, let count, let at):
+                case .gap(let key, let first, let count, let at, let reason):
                     step = "record link_gaps"
-                    try recorder.recordGap(session: key, firstMissingSeq: first, missingCount: count, detectedAtMs: at)
+                    try recorder.recordGap(session: key, firstMissingSeq: first, missingCount: count, detectedAtMs: at,
+                                           reason: reason)
                 }
             }
             step = "commit"

@@ -150,5 +150,15 @@ enum SchemaMigrations {
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
             """,
         ]),
+        Migration(version: 3, name: "link_gaps.reason", statements: [
+            // Why a gap's readings are missing: `link` (lost between gateway and appliance:
+            // every row before this migration) or `appliance_restart` (received by an
+            // appliance that was killed before storing or spooling them). Told apart
+            // because the fix differs: the cable or the gateway, or the host.
+            """
+            ALTER TABLE link_gaps ADD COLUMN IF NOT EXISTS
+              reason ENUM('link','appliance_restart') NOT NULL DEFAULT 'link' AFTER missing_count
+            """,
+        ]),
     ]
 }

@@ -30,8 +30,8 @@ public final class SessionRecorder {
         """
 
     static let gapSQL = """
-        INSERT IGNORE INTO link_gaps (gateway_id, boot_id, first_missing_seq, missing_count, detected_at)
-        VALUES (?, ?, ?, ?, ?)
+        INSERT IGNORE INTO link_gaps (gateway_id, boot_id, first_missing_seq, missing_count, reason, detected_at)
+        VALUES (?, ?, ?, ?, ?, ?)
         """
 
     private func statement(_ sql: String) throws -> PreparedStatement {
@@ -61,12 +61,13 @@ public final class SessionRecorder {
         ])
     }
 
-    /// Records `missingCount` readings lost on the link from `firstMissingSeq` on.
-    /// A replay of the same gap is ignored.
-    public func recordGap(session: SessionKey, firstMissingSeq: UInt32, missingCount: UInt32, detectedAtMs: Int64) throws {
+    /// Records `missingCount` readings missing from `firstMissingSeq` on, and why (lost on
+    /// the link, or with an appliance that was killed). A replay of the same gap is ignored.
+    public func recordGap(session: SessionKey, firstMissingSeq: UInt32, missingCount: UInt32, detectedAtMs: Int64,
+                          reason: GapReason = .link) throws {
         try statement(Self.gapSQL).execute([
             .string(session.gatewayId), .uint(UInt64(session.bootId)), .uint(UInt64(firstMissingSeq)),
-            .uint(UInt64(missingCount)), .dateTime(millisecondsSinceEpoch: detectedAtMs),
+            .uint(UInt64(missingCount)), .string(reason.rawValue), .dateTime(millisecondsSinceEpoch: detectedAtMs),
         ])
     }
 }

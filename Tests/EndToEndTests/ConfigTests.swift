@@ -15,6 +15,7 @@ struct ConfigTests {
             device = "/dev/ttyACM0"
             baud = 1000000
             framing = "binary"
+            max_sessions = 128
 
             [database]
             dsn = "mysql://parklink@db.example:3307/parklink"
@@ -53,6 +54,8 @@ struct ConfigTests {
         #expect(c.device == "/dev/ttyACM0")
         #expect(c.baud == 1_000_000)
         #expect(c.framing == .binary)
+        #expect(c.maxSessions == 128)
+        #expect(ApplianceConfig().maxSessions == 4_096, "generous by default")
         #expect(c.ringCapacity == 65_536)
         #expect(c.batchMaxRows == 2_000)
         #expect(c.insertMethod == .multiRow)

@@ -408,13 +408,15 @@ struct StatusProtocolTests {
     /// there (with its own optionals nil) only if `spool`.
     static func snapshot(filled: Bool, spool: Bool = false) -> StatusSnapshot {
         StatusSnapshot(
-            pid: 4242, started_at: "2025-01-02T03:04:05.678Z", uptime_seconds: 12.5,
+            pid: 4242, started_at: "2025-01-02T03:04:05.678Z", uptime_seconds: 12.5, last_run_stopped_cleanly: !filled,
             link: .init(
                 device: "/dev/ttyACM0", framing: "binary", baud: 250_000, connected: filled,
                 session: filled ? "GW-01/7" : nil, opens: 1, open_failures: 0, hangups: 0, bytes: 1_000, frames: 40,
                 readings: 39, hellos: 1, heartbeats: 2, noise_bytes: 3, rejects: ["bad_crc": 1, "too_long": 0],
-                rejects_total: 1, gaps: 0, missing_readings: 0, unannounced_reboots: 0, pending_no_session: 0,
-                dropped_no_session: 0, gateway_tx_dropped: 0, pings_sent: 1, commands_sent: 2,
+                rejects_total: 1, gaps: 0, missing_readings: 0, appliance_restart_gaps: filled ? 1 : 0,
+                appliance_restart_readings: filled ? 17 : 0, unannounced_reboots: 0, pending_no_session: 0,
+                dropped_no_session: 0, sessions: 1, max_sessions: 4_096, sessions_refused: 0, dropped_session_limit: 0,
+                gateway_tx_dropped: 0, pings_sent: 1, commands_sent: 2,
                 commands_dropped: filled ? 0 : nil, last_byte_at: filled ? "2025-01-02T03:04:17.000Z" : nil),
             ring: .init(capacity: 65_536, fill: 0, fill_percent: 0.1, high_water: 12, pushed: 39, popped: 39,
                         reader_waits: 0, reader_wait_ms: 0),
@@ -430,7 +432,8 @@ struct StatusProtocolTests {
                 dropped_error: 0, recovered_readings: 0, torn_bytes: 0, max_bytes: 1 << 30,
                 last_error: filled ? "ENOSPC" : nil) : nil,
             accounting: .init(readings_accepted: 39, rows_committed: 39, rows_duplicate: 0, in_flight: 0,
-                              dropped_no_session: 0, spool_recovered: 0, spool_dropped: 0, balanced: true),
+                              dropped_no_session: 0, dropped_session_limit: 0, spool_recovered: 0, spool_dropped: 0,
+                              balanced: true),
             sampler: filled ? [
                 "garage": .object(["occupied": .number(12), "total": .number(500), "ratio": .number(0.024),
                                    "full": .bool(false), "name": .string("Level \"B\"/2"), "note": .null]),

@@ -104,4 +104,18 @@ struct AlertRulesTests {
         restarted.framesLost = 2
         #expect(rules.conditions(for: restarted, previous: healthy).map(\.type) == [.linkGap])
     }
+
+    @Test("SESSION_LIMIT (link, warning) only when readings of refused sessions were dropped since the last evaluation")
+    func sessionLimit() {
+        var later = healthy
+        later.sessionLimitDropped = 40
+        let c = rules.conditions(for: later, previous: healthy)
+        #expect(c.map(\.type) == [.sessionLimit])
+        #expect(c.first?.subject == .link && c.first?.severity == .warning)
+        #expect(c.first?.message.contains("40 readings") == true)
+        #expect(rules.conditions(for: later, previous: later).isEmpty, "no new drop: the condition clears")
+        var restarted = healthy
+        restarted.sessionLimitDropped = 3
+        #expect(rules.conditions(for: restarted, previous: later).map(\.type) == [.sessionLimit], "counter went back: a restart")
+    }
 }

@@ -80,6 +80,9 @@ struct SpoolTests {
         let again = try Spool(config: .init(directory: dir))
         #expect(again.recovery.readings == 4_000, "a segment goes only when wholly committed: a replay is harmless")
         #expect(again.recovery.tornBytes == 0)
+        let key = SessionKey(gatewayId: "GW-01", bootId: 0xB007)
+        #expect(again.recovery.first == [key: 0] && again.recovery.resume == [key: 4_000],
+                "where each session's spooled readings begin and end")
         #expect(drainAll(again) == rows)
     }
 

@@ -331,6 +331,26 @@ struct SessionRecorderTests {
         try c.reconnect()
         try recorder.recordGap(session: key, firstMissingSeq: 200, missingCount: 1, detectedAtMs: 0)
         #expect(try c.queryValue("SELECT COUNT(*) FROM link_gaps") == "3")
+        // Why they are missing: the link unless said otherwise.
+        try recorder.recordGap(session: key, firstMissingSeq: 300, missingCount: 40, detectedAtMs: 0, reason: .applianceRestart)
+        #expect(try c.query("SELECT first_missing_seq, reason FROM link_gaps ORDER BY first_missing_seq") == [
+            ["100", "link"], ["200", "link"], ["300", "appliance_restart"], ["4294967295", "link"],
+        ])
+    }
+
+    @Test("migration 3 gives link_gaps rows stored before it the reason `link`")
+    func gapReasonMigration() throws {
+        let c = try MariaDBConnection(dsn: try TestServer.newDatabase("gapreason"))
+        defer { c.close() }
+        // A database as version 2 left it, with a gap in it.
+        try c.execute(Schema.createMigrationsTable)
+        for m in Schema.migrations where m.version <= 2 {
+            for statement in m.statements { try c.execute(statement) }
+            try c.execute("INSERT INTO schema_migrations VALUES (\(m.version), 'old', UTC_TIMESTAMP(3))")
+        }
+        try c.execute("INSERT INTO link_gaps VALUES ('gw-1', 9, 100, 5, UTC_TIMESTAMP(3))")
+        #expect(try Schema.migrate(c) == Schema.migrations.map(\.version).filter { $0 > 2 })
+        #expect(try c.query("SELECT first_missing_seq, missing_count, reason FROM link_gaps") == [["100", "5", "link"]])
     }
 }
 

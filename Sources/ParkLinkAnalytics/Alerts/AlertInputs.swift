@@ -43,11 +43,16 @@ public struct PipelineCounters: Sendable, Equatable {
     public var writeRejected: String?
     /// Readings the spool could not keep (cap or disk full) since the daemon started; monotonic.
     public var spoolDropped: UInt64 = 0
+    /// Readings dropped because their session was refused at the session limit since the
+    /// daemon started; monotonic.
+    public var sessionLimitDropped: UInt64 = 0
 
     public init(linkUp: Bool, framesLost: UInt64, ringCount: Int, ringCapacity: Int,
-                spoolPending: Int, databaseUp: Bool, writeRejected: String? = nil, spoolDropped: UInt64 = 0) {
+                spoolPending: Int, databaseUp: Bool, writeRejected: String? = nil, spoolDropped: UInt64 = 0,
+                sessionLimitDropped: UInt64 = 0) {
         self.writeRejected = writeRejected
         self.spoolDropped = spoolDropped
+        self.sessionLimitDropped = sessionLimitDropped
         self.linkUp = linkUp
         self.framesLost = framesLost
         self.ringCount = ringCount

@@ -30,11 +30,13 @@ public enum AlertType: String, Codable, Sendable, CaseIterable {
     case databaseDown = "DB_DOWN"
     /// The database is up but refuses the writer's batches (permanent error).
     case databaseRejected = "DB_REJECTED"
+    /// The session table is full: readings of new gateway sessions are dropped (counted).
+    case sessionLimit = "SESSION_LIMIT"
 
     public var severity: AlertSeverity {
         switch self {
         case .deviceOffline, .linkDown, .databaseDown, .databaseRejected, .spoolFull: .critical
-        case .highPower, .invalidData, .linkGap, .ringHigh: .warning
+        case .highPower, .invalidData, .linkGap, .ringHigh, .sessionLimit: .warning
         case .lowHealth, .spoolInUse: .info
         }
     }

@@ -44,9 +44,10 @@ public struct AlertRules: Codable, Sendable, Equatable {
         return out
     }
 
-    /// The appliance's own conditions. LINK_GAP is active when `framesLost` grew since
-    /// `previous` (the counters at the last evaluation); with no previous evaluation, or
-    /// after the counter went backwards (a restart), any loss counts as new.
+    /// The appliance's own conditions. LINK_GAP, SPOOL_FULL and SESSION_LIMIT are active
+    /// when their count grew since `previous` (the counters at the last evaluation); with
+    /// no previous evaluation, or after the counter went backwards (a restart), any loss
+    /// counts as new.
     public func conditions(for c: PipelineCounters, previous: PipelineCounters?) -> [AlertCondition] {
         var out: [AlertCondition] = []
         if !c.linkUp {
@@ -69,6 +70,11 @@ public struct AlertRules: Codable, Sendable, Equatable {
         if c.spoolDropped > droppedBefore {
             out.append(AlertCondition(subject: .spool, type: .spoolFull,
                                       message: "spool full: \(c.spoolDropped - droppedBefore) readings could not be kept"))
+        }
+        let limitBefore = previous.map { $0.sessionLimitDropped <= c.sessionLimitDropped ? $0.sessionLimitDropped : 0 } ?? 0
+        if c.sessionLimitDropped > limitBefore {
+            out.append(AlertCondition(subject: .link, type: .sessionLimit,
+                                      message: "session limit reached: \(c.sessionLimitDropped - limitBefore) readings of new gateway sessions dropped"))
         }
         if !c.databaseUp {
             out.append(AlertCondition(subject: .store, type: .databaseDown, message: "nothing committed for 10 s while readings wait"))

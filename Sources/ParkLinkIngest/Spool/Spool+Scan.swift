@@ -13,7 +13,8 @@ extension Spool {
     }
 
     /// The good part of a segment: whole records with matching checksums, from the start.
-    static func scan(_ fd: FileDescriptor, size: Int64, resume: inout [SessionKey: UInt64]) throws
+    static func scan(_ fd: FileDescriptor, size: Int64, resume: inout [SessionKey: UInt64],
+                     first firstSeq: inout [SessionKey: UInt64]) throws
         -> (goodBytes: Int64, readings: Int, firstAtMs: Int64?)
     {
         var offset: Int64 = 0, readings = 0
@@ -35,6 +36,7 @@ extension Spool {
                 let n = SpoolRecord.decode(payload: UnsafeRawBufferPointer(slice)) { key, reading, at in
                     if firstAt == nil { firstAt = at }
                     resume[key] = max(resume[key] ?? 0, UInt64(reading.seq) + 1)
+                    firstSeq[key] = min(firstSeq[key] ?? .max, UInt64(reading.seq))
                 }
                 if first == nil { first = firstAt }
                 return n

@@ -42,6 +42,9 @@ public final class Spool: @unchecked Sendable {
         /// The next seq after the last spooled reading of each session, so that a restarted
         /// appliance does not take the spooled readings for a link gap.
         public var resume: [SessionKey: UInt64] = [:]
+        /// The lowest spooled seq of each session: after a crash, the readings between the
+        /// stored ones and these were in the dead run's ring (see `ReadingWriter`).
+        public var first: [SessionKey: UInt64] = [:]
     }
 
     /// Where the writer has read to: a segment and a byte offset in it.
@@ -100,7 +103,7 @@ public final class Spool: @unchecked Sendable {
         for (number, path) in found.sorted(by: { $0.0 < $1.0 }) {
             let fd = try FileDescriptor.open(path, flags: O_RDWR)
             let size = try fd.size()
-            let scan = try Self.scan(fd, size: size, resume: &recovery.resume)
+            let scan = try Self.scan(fd, size: size, resume: &recovery.resume, first: &recovery.first)
             if scan.goodBytes < size {
                 try fd.truncate(to: scan.goodBytes)
                 try fd.syncData()
