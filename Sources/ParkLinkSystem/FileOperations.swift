@@ -171,6 +171,14 @@ extension FileSystem {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// `path` with every symbolic link followed, `.` and `..` resolved; nil if it does not
+    /// lead anywhere. The corresponding C function is `realpath`.
+    public static func resolvedPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
     /// `path` made absolute against `base` (default: the current directory) and cleaned
     /// lexically (`.`, `..` and repeated slashes folded, as Go's `filepath.Abs` does).
     ///

@@ -103,10 +103,15 @@ public final class SerialLockFile: Sendable {
         }
     }
 
-    /// The lock file of `device` in `directory`: `LCK..` and the device's last path
-    /// component, as minicom and picocom name it.
+    /// The lock file of `device` in `directory`: `LCK..` and the name of the device node
+    /// the path leads to (symbolic links followed, as `/dev/parklink-gateway` from udev is
+    /// one), relative to `/dev` with `/` as `_`: `LCK..ttyACM0` as minicom and picocom name
+    /// it, `LCK..pts_3` for a pseudo-terminal. Two links with the same last component in
+    /// different directories must not share a lock, and one device reached by two paths must.
     public static func path(for device: String, in directory: String) -> String {
-        directory + "/LCK.." + FileSystem.baseName(device)
+        var target = FileSystem.resolvedPath(device) ?? device
+        if target.hasPrefix("/dev/") { target.removeFirst(5) } else { target = FileSystem.baseName(target) }
+        return directory + "/LCK.." + target.split(separator: "/").joined(separator: "_")
     }
 
     /// The ten-character form: the pid right-aligned in ten columns, then a newline.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import ParkLinkSystem
 import Testing
 
@@ -167,5 +168,20 @@ private func write(_ text: String, to path: String) throws {
 private extension String {
     func trimmingCharacters() -> String {
         String(drop { $0 == " " }.reversed().drop { $0 == "\n" }.reversed())
+    }
+
+    @Test("the lock file is named after the device a path leads to, not the path's last component")
+    func lockNamedAfterTheDevice() throws {
+        let a = try PseudoTerminal(), b = try PseudoTerminal()
+        defer { a.close(); b.close() }
+        let dirs = (0..<2).map { _ in NSTemporaryDirectory() + "pllockname-\(UInt32.random(in: 0...UInt32.max))" }
+        for (dir, pty) in zip(dirs, [a, b]) {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/gateway", withDestinationPath: pty.followerPath)
+        }
+        let viaLinks = dirs.map { SerialLockFile.path(for: $0 + "/gateway", in: "/run/lock") }
+        #expect(viaLinks[0] != viaLinks[1], "two gateways behind links of the same name do not share a lock")
+        #expect(viaLinks[0] == SerialLockFile.path(for: a.followerPath, in: "/run/lock"), "one device, one lock, by any path")
+        #expect(SerialLockFile.path(for: a.followerPath, in: "/run/lock").hasPrefix("/run/lock/LCK..pts_"))
     }
 }
