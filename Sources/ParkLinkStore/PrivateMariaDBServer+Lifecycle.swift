@@ -29,6 +29,8 @@ extension PrivateMariaDBServer {
             let server = try Self.requireBinary(["mariadbd", "mysqld"])
             try FileManager.default.createDirectory(atPath: baseDirectory + "/tmp", withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(atPath: baseDirectory + "/files", withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
             // Before anything can fail, so a failed start is cleaned up too.
             try startWatchdogIfNeeded()
             try installIfNeeded()

@@ -60,6 +60,10 @@ extension PrivateMariaDBServer {
             "--pid-file=\(pidFilePath)",
             "--log-error=\(logPath)",
             "--tmpdir=\(baseDirectory)/tmp",
+            // Server-side file reads and writes (LOAD DATA INFILE, SELECT … INTO OUTFILE)
+            // only in a directory of its own: a statement must never reach the appliance's
+            // files. The appliance's own LOAD DATA is LOCAL (the client reads the file).
+            "--secure-file-priv=\(baseDirectory)/files",
             "--character-set-server=utf8mb4",
             "--collation-server=utf8mb4_general_ci",
             "--default-time-zone=+00:00",
