@@ -42,6 +42,11 @@ struct ForecastCommand: ParsableCommand {
         @Option(help: "Model to replay: facility (the sampler's, default) or zone (the earlier per-zone one).")
         var model: String = EvaluationConfig.Model.facility.rawValue
 
+        @Option(help: ArgumentHelp(
+            "A candidate FacilityForecaster configuration to replay instead of the defaults: a JSON object with any of its keys.",
+            valueName: "file"))
+        var modelConfig: String?
+
         func validate() throws {
             _ = try parsedHorizons()
             guard EvaluationConfig.Model(rawValue: model) != nil else {
@@ -57,6 +62,10 @@ struct ForecastCommand: ParsableCommand {
             var config = EvaluationConfig(horizonsMinutes: try parsedHorizons())
             config.forecastTime = nominalHorizon ? .nominalHorizon : .targetReading
             config.model = EvaluationConfig.Model(rawValue: model) ?? .facility
+            if let modelConfig {
+                let data = try Data(contentsOf: URL(fileURLWithPath: modelConfig))
+                config.facility = try JSONDecoder().decode(FacilityForecasterConfig.self, from: data)
+            }
             let report = try ForecastEvaluation.run(csvPath: csv, config: config)
             print(report.table())
             if json { print(report.jsonLine()) }

@@ -76,7 +76,8 @@ public enum ForecastEvaluation {
                           let part = split.part(origin: s.times[i], target: s.times[j]), part != .train
                     else { continue }
                     let at = config.forecastTime == .targetReading ? s.times[j] : s.times[i] + horizon
-                    let forecast = model.forecast(park: e.park, at: Double(at)) ?? s.occupancy[i]
+                    let prediction = model.forecast(park: e.park, at: Double(at))
+                    let forecast = prediction?.expected ?? s.occupancy[i]
                     let persistence = s.occupancy[i]
                     var seasonal = persistence
                     var fellBack = false
@@ -88,10 +89,14 @@ public enum ForecastEvaluation {
                         fellBack = true
                     }
                     let actual = s.occupancy[j]
+                    let weekend = StableProfile.isWeekend(day: StableProfile.dayNumber(Double(s.times[i])))
+                    let interval = config.model == .facility ? prediction : nil
                     if part == .test {
-                        test[k].add(model: forecast, persistence: persistence, seasonal: seasonal, fellBack: fellBack, actual: actual)
+                        test[k].add(model: forecast, interval: interval, persistence: persistence, seasonal: seasonal,
+                                    fellBack: fellBack, actual: actual, weekend: weekend)
                     } else {
-                        validation[k].add(model: forecast, persistence: persistence, seasonal: seasonal, fellBack: fellBack, actual: actual)
+                        validation[k].add(model: forecast, interval: interval, persistence: persistence, seasonal: seasonal,
+                                          fellBack: fellBack, actual: actual, weekend: weekend)
                     }
                 }
             }
@@ -128,9 +133,10 @@ public enum ForecastEvaluation {
             }
         }
 
-        func forecast(park p: Int, at time: Double) -> Double? {
-            if let facility { return facility.forecast(zone: series[p].park, atEpochSeconds: time) }
-            return zones[p].forecast(atEpochSeconds: time)
+        /// The per-zone model has no interval: its prediction's ends are the forecast.
+        func forecast(park p: Int, at time: Double) -> Prediction? {
+            if let facility { return facility.prediction(zone: series[p].park, atEpochSeconds: time) }
+            return zones[p].forecast(atEpochSeconds: time).map { Prediction(expected: $0, lower: $0, upper: $0) }
         }
     }
 }
@@ -150,24 +156,69 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Errors of the three methods on the same pairs at one horizon.
+/// Errors of the three methods on the same pairs at one horizon, with the model's
+/// interval, overall and by the origin's day type.
 public struct HorizonScores: Sendable, Equatable {
     public let horizonMinutes: Int
-    public private(set) var model = ErrorStatistics()
-    public private(set) var persistence = ErrorStatistics()
-    public private(set) var seasonalNaive = ErrorStatistics()
+    public private(set) var all = PairScores()
+    public private(set) var weekday = PairScores()
+    public private(set) var weekend = PairScores()
+
+    public var model: ErrorStatistics { all.model }
+    public var persistence: ErrorStatistics { all.persistence }
+    public var seasonalNaive: ErrorStatistics { all.seasonalNaive }
     /// Pairs where seasonal naive had neither the week nor the day before and used
     /// persistence.
-    public private(set) var seasonalFallbacks = 0
-
+    public var seasonalFallbacks: Int { all.seasonalFallbacks }
+    public var interval: IntervalStatistics { all.interval }
     public var count: Int { model.count }
 
     init(horizonMinutes: Int) { self.horizonMinutes = horizonMinutes }
 
-    mutating func add(model m: Double, persistence p: Double, seasonal s: Double, fellBack: Bool, actual: Double) {
+    mutating func add(model m: Double, interval: Prediction?, persistence p: Double, seasonal s: Double, fellBack: Bool,
+                      actual: Double, weekend isWeekend: Bool) {
+        all.add(model: m, interval: interval, persistence: p, seasonal: s, fellBack: fellBack, actual: actual)
+        if isWeekend {
+            weekend.add(model: m, interval: interval, persistence: p, seasonal: s, fellBack: fellBack, actual: actual)
+        } else {
+            weekday.add(model: m, interval: interval, persistence: p, seasonal: s, fellBack: fellBack, actual: actual)
+        }
+    }
+}
+
+/// The scores of one set of pairs.
+public struct PairScores: Sendable, Equatable {
+    public private(set) var model = ErrorStatistics()
+    public private(set) var persistence = ErrorStatistics()
+    public private(set) var seasonalNaive = ErrorStatistics()
+    public private(set) var seasonalFallbacks = 0
+    public private(set) var interval = IntervalStatistics()
+
+    mutating func add(model m: Double, interval i: Prediction?, persistence p: Double, seasonal s: Double, fellBack: Bool,
+                      actual: Double) {
         model.add(forecast: m, actual: actual)
         persistence.add(forecast: p, actual: actual)
         seasonalNaive.add(forecast: s, actual: actual)
         if fellBack { seasonalFallbacks += 1 }
+        if let i { interval.add(i, actual: actual) }
     }
+}
+
+/// How often the prediction interval held the reading, and how wide it was (cars).
+public struct IntervalStatistics: Sendable, Equatable {
+    public private(set) var count = 0
+    private var covered = 0
+    private var sumWidth = 0.0
+
+    public init() {}
+
+    public mutating func add(_ p: Prediction, actual: Double) {
+        count += 1
+        if p.covers(actual) { covered += 1 }
+        sumWidth += p.width
+    }
+
+    /// Share of readings inside the interval; nil with none.
+    public var coverage: Double? { count > 0 ? Double(covered) / Double(count) : nil }
+    public var meanWidth: Double? { count > 0 ? sumWidth / Double(count) : nil }
 }
