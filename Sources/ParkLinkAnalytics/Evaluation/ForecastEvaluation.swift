@@ -67,7 +67,7 @@ public enum ForecastEvaluation {
         while start < events.count {
             var end = start
             while end < events.count && events[end].time == events[start].time { end += 1 }
-            for e in events[start..<end] { model.observe(park: e.park, index: e.index) }
+            model.observe(events[start..<end].map { ($0.park, $0.index) }, at: Double(events[start].time))
             for e in events[start..<end] {
                 let s = series[e.park], i = e.index
                 for (k, h) in horizons.enumerated() {
@@ -124,12 +124,16 @@ public enum ForecastEvaluation {
             }
         }
 
-        mutating func observe(park p: Int, index i: Int) {
-            let s = series[p]
+        /// The readings of one timestamp. The facility model takes them in one call, the
+        /// sampler's (`observe(_:at:)`, one reading per zone per cycle), so that the figures
+        /// are those of the code the appliance runs.
+        mutating func observe(_ readings: [(park: Int, index: Int)], at time: Double) {
             if facility != nil {
-                facility!.observe(zone: s.park, occupied: s.occupancy[i], at: Double(s.times[i]))
+                var cycle: [String: Double] = [:]
+                for r in readings { cycle[series[r.park].park] = series[r.park].occupancy[r.index] }
+                facility!.observe(cycle, at: time)
             } else {
-                zones[p].observe(occupied: s.occupancy[i], at: Double(s.times[i]))
+                for r in readings { zones[r.park].observe(occupied: series[r.park].occupancy[r.index], at: time) }
             }
         }
 
