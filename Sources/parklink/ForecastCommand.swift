@@ -20,7 +20,8 @@ struct ForecastCommand: ParsableCommand {
                 The CSV has the Birmingham car-park columns \
                 (SystemCodeNumber,Capacity,Occupancy,LastUpdated). Rows with occupancy below 0 or above \
                 capacity are dropped and (car park, timestamp) duplicates removed; the data is split \
-                70/15/15 by timestamp as Alfarouk/ParkPulse does, and the last 15% is scored. With \
+                70/15/15 by timestamp as Alfarouk/ParkPulse does, and the last 15% is scored (the model's \
+                80% interval by its coverage and width, everything also by weekday and weekend). With \
                 --json the last line is one JSON object keyed by horizon in minutes. The model is the \
                 sampler's FacilityForecaster with every car park as a zone, fed in time order; \
                 --model zone replays the earlier per-zone OccupancyForecaster instead.
