@@ -193,6 +193,9 @@ public struct ApplianceConfig: Sendable {
             if let v = try s.double("high_power_watts", range: 1...1_000_000, fix: "high_power_watts = 1500") { c.alertRules.highPowerWatts = v }
             if let v = try s.double("low_health_below", range: 0...100, fix: "low_health_below = 30") { c.alertRules.lowHealthBelow = v }
             if let v = try s.double("ring_high_fraction", range: 0.01...1, fix: "ring_high_fraction = 0.8") { c.alertRules.ringHighFraction = v }
+            if let v = try s.double("zone_filling_minutes", range: 0...60, fix: "zone_filling_minutes = 30 (the forecast looks an hour ahead)") {
+                c.alertRules.zoneFillingMinutes = v
+            }
             try s.rejectUnknownKeys()
         }
         c.zones = try parseZones(doc)

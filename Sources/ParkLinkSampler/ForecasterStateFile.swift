@@ -9,7 +9,9 @@ import ParkLinkAnalytics
 /// moved aside with a warning and the model starts fresh: a bad file must never become a
 /// crash loop, and the operator keeps it to look at.
 enum ForecasterStateFile {
-    static let format = 1
+    /// 2: the model with level interactions, error scales and interval calibration; a
+    /// format-1 file is set aside and the model learns afresh (about a week to be good).
+    static let format = 2
 
     private struct Envelope: Codable {
         var format: Int
@@ -20,7 +22,7 @@ enum ForecasterStateFile {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let decoder = JSONDecoder()
         if let e = try? decoder.decode(Envelope.self, from: data), e.format == format { return e.model }
-        // Written before the format version existed: the same model, unwrapped.
+        // Written before the format version existed: a model that fits, unwrapped.
         if let legacy = try? decoder.decode(FacilityForecaster.self, from: data) { return legacy }
         let aside = path + ".unreadable-\(Int(Date().timeIntervalSince1970))"
         let moved = rename(path, aside) == 0

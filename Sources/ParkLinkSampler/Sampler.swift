@@ -173,6 +173,23 @@ public final class Sampler: @unchecked Sendable {
                                          health: health, voltageMean: voltageMean, powerMean: powerMean))
             }
         }
+        // Zones: occupancy now, learning, forecasts, time to full (which the alert rules read).
+        var zoneSamples: [ZoneRepository.ZoneSample] = []
+        var minutesToFull: [String: Double] = [:]
+        var occupancy: [String: Double] = [:]
+        for zone in config.zones.zones { occupancy[zone.id] = Double(occupiedByZone[zone.id] ?? 0) }
+        forecaster.observe(occupancy, at: Double(nowMs) / 1000)
+        for zone in config.zones.zones {
+            let predictions = config.forecastHorizonsMinutes.compactMap { h in
+                forecaster.forecast(zone: zone.id, horizonMinutes: Double(h), from: Double(nowMs) / 1000)
+                    .map { (horizonMinutes: h, predicted: $0) }
+            }
+            zoneSamples.append(.init(zoneId: zone.id, occupied: occupiedByZone[zone.id] ?? 0, capacity: zone.capacity,
+                                     forecasts: predictions))
+            let minutes = forecaster.minutesToFull(zone: zone.id, from: Double(nowMs) / 1000)
+            minutesToFull[zone.id] = minutes
+            conditions += config.alertRules.conditions(forZone: zone.id, minutesToFull: minutes)
+        }
         conditions += config.alertRules.conditions(for: pipeline, previous: previousCounters)
         previousCounters = pipeline
         // Queued under the book's lock, so an acknowledgement from the status thread can
@@ -184,20 +201,6 @@ public final class Sampler: @unchecked Sendable {
             return t
         }
         for t in transitions { log(t) }
-
-        // Zones: occupancy now, learning, forecasts.
-        var zoneSamples: [ZoneRepository.ZoneSample] = []
-        var occupancy: [String: Double] = [:]
-        for zone in config.zones.zones { occupancy[zone.id] = Double(occupiedByZone[zone.id] ?? 0) }
-        forecaster.observe(occupancy, at: Double(nowMs) / 1000)
-        for zone in config.zones.zones {
-            let predictions = config.forecastHorizonsMinutes.compactMap { h in
-                forecaster.forecast(zone: zone.id, horizonMinutes: Double(h), from: Double(nowMs) / 1000)
-                    .map { (horizonMinutes: h, predicted: $0) }
-            }
-            zoneSamples.append(.init(zoneId: zone.id, occupied: occupiedByZone[zone.id] ?? 0, capacity: zone.capacity,
-                                     forecasts: predictions))
-        }
 
         // Database: alerts first (they matter most), then sensors, history, zones.
         var figures: [String: ZoneRepository.ZoneFigures] = [:]
@@ -233,7 +236,8 @@ public final class Sampler: @unchecked Sendable {
 
         let tookMs = Double(Clock.monotonicNanoseconds() - started) / 1e6
         let n = runs.withLock { $0 += 1; return $0 }
-        publish(rows: rows, zones: zoneSamples, figures: figures, nowMs: nowMs, tookMs: tookMs, runs: n, dbError: dbError)
+        publish(rows: rows, zones: zoneSamples, minutesToFull: minutesToFull, figures: figures, nowMs: nowMs, tookMs: tookMs,
+                runs: n, dbError: dbError)
     }
 
     private func log(_ t: AlertTransition) {
@@ -261,7 +265,7 @@ public final class Sampler: @unchecked Sendable {
 
     // MARK: - Status
 
-    private func publish(rows: [SensorRecord], zones: [ZoneRepository.ZoneSample],
+    private func publish(rows: [SensorRecord], zones: [ZoneRepository.ZoneSample], minutesToFull: [String: Double],
                          figures: [String: ZoneRepository.ZoneFigures], nowMs: Int64, tookMs: Double, runs: Int, dbError: String?) {
         func num(_ d: Double?) -> JSONValue { d.map { .number(($0 * 10).rounded() / 10) } ?? .null }
         var zoneList: [JSONValue] = []
@@ -289,6 +293,8 @@ public final class Sampler: @unchecked Sendable {
                 "arrivals_same_hour_last_week": .number(Double(f.arrivalsSameHourLastWeek)),
                 "revenue_cents_today": .number(Double(f.revenueCentsToday)),
                 "forecast": .object(forecast),
+                // Null while the forecast does not see the zone full within the hour.
+                "minutes_to_full": num(minutesToFull[z.zoneId]),
             ]))
         }
         let unmapped = rows.filter { $0.zoneId == nil }.count

@@ -93,6 +93,8 @@ extension Alert {
             subject = .sensor(gateway: g, sensor: s)
         } else if let component = AlertSubject.Component(rawValue: r.subject) {
             subject = .component(component)
+        } else if r.subject.hasPrefix(AlertSubject.zonePrefix) {
+            subject = .zone(String(r.subject.dropFirst(AlertSubject.zonePrefix.count)))
         } else {
             return nil
         }

@@ -20,7 +20,8 @@ struct ForecastCommand: ParsableCommand {
                 The CSV has the Birmingham car-park columns \
                 (SystemCodeNumber,Capacity,Occupancy,LastUpdated). Rows with occupancy below 0 or above \
                 capacity are dropped and (car park, timestamp) duplicates removed; the data is split \
-                70/15/15 by timestamp as Alfarouk/ParkPulse does, and the last 15% is scored. With \
+                70/15/15 by timestamp as Alfarouk/ParkPulse does, and the last 15% is scored (the model's \
+                80% interval by its coverage and width, everything also by weekday and weekend). With \
                 --json the last line is one JSON object keyed by horizon in minutes. The model is the \
                 sampler's FacilityForecaster with every car park as a zone, fed in time order; \
                 --model zone replays the earlier per-zone OccupancyForecaster instead.
@@ -42,6 +43,11 @@ struct ForecastCommand: ParsableCommand {
         @Option(help: "Model to replay: facility (the sampler's, default) or zone (the earlier per-zone one).")
         var model: String = EvaluationConfig.Model.facility.rawValue
 
+        @Option(help: ArgumentHelp(
+            "A candidate FacilityForecaster configuration to replay instead of the defaults: a JSON object with any of its keys.",
+            valueName: "file"))
+        var modelConfig: String?
+
         func validate() throws {
             _ = try parsedHorizons()
             guard EvaluationConfig.Model(rawValue: model) != nil else {
@@ -57,6 +63,10 @@ struct ForecastCommand: ParsableCommand {
             var config = EvaluationConfig(horizonsMinutes: try parsedHorizons())
             config.forecastTime = nominalHorizon ? .nominalHorizon : .targetReading
             config.model = EvaluationConfig.Model(rawValue: model) ?? .facility
+            if let modelConfig {
+                let data = try Data(contentsOf: URL(fileURLWithPath: modelConfig))
+                config.facility = try JSONDecoder().decode(FacilityForecasterConfig.self, from: data)
+            }
             let report = try ForecastEvaluation.run(csvPath: csv, config: config)
             print(report.table())
             if json { print(report.jsonLine()) }

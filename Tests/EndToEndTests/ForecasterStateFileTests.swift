@@ -20,7 +20,7 @@ struct ForecasterStateFileTests {
         model.observe(["A": 40, "B": 10], at: 1_700_000_000)
         #expect(ForecasterStateFile.save(model, to: p))
         let text = try String(contentsOfFile: p, encoding: .utf8)
-        #expect(text.contains("\"format\":1"))
+        #expect(text.contains("\"format\":2"))
         let loaded = try #require(ForecasterStateFile.load(p, logger: logger))
         #expect(Set(loaded.zoneNames) == ["A", "B"])
     }

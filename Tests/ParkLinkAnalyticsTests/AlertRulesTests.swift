@@ -118,4 +118,19 @@ struct AlertRulesTests {
         restarted.sessionLimitDropped = 3
         #expect(rules.conditions(for: restarted, previous: later).map(\.type) == [.sessionLimit], "counter went back: a restart")
     }
+
+    @Test("ZONE_FILLING, info, when the forecast sees the zone full within 30 min or it is full; the threshold is configurable")
+    func zoneFilling() {
+        #expect(rules.conditions(forZone: "A", minutesToFull: nil).isEmpty)
+        #expect(rules.conditions(forZone: "A", minutesToFull: 30.5).isEmpty)
+        let soon = rules.conditions(forZone: "A", minutesToFull: 12.2)
+        #expect(soon.map(\.type) == [.zoneFilling] && soon.first?.severity == .info)
+        #expect(soon.first?.subject == .zone("A") && soon.first?.message == "forecast full in 13 min")
+        #expect(rules.conditions(forZone: "A", minutesToFull: 0).first?.message == "zone full")
+        var strict = AlertRules()
+        strict.zoneFillingMinutes = 10
+        #expect(strict.conditions(forZone: "A", minutesToFull: 12.2).isEmpty)
+        // A zone's key cannot be taken for a component's, whatever the zone is called.
+        #expect(AlertSubject.zone("link").description == "zone:link" && AlertSubject.link.description == "link")
+    }
 }

@@ -61,19 +61,89 @@ struct RealDataEvaluationTests {
         #expect(h60.model.mae! < 0.25 * h60.persistence.mae!)
     }
 
-    /// Recorded when the model was fixed (chosen on validation, test scored once):
-    /// validation 12.79 / test 13.35 cars MAE at 30 min, test 8.58 at 15 and 22.60 at 60.
-    /// The target, MAE ≤ 13 at 30 min on the test part, is NOT met (13.35); these
-    /// bounds only stop the model from silently getting worse.
+    /// Recorded when the model was fixed (32 candidates compared on validation, the chosen
+    /// one scored once on test): validation 12.56 / 19.90 cars MAE at 30 / 60 min, test
+    /// 8.43 / 12.83 / 21.88 at 15 / 30 / 60. The target at 30 min (≤ 13) is met;
+    /// the one at 60 min (≤ 20) is NOT (21.88). These bounds stop the model from silently
+    /// getting worse.
     @Test("scores stay where they were recorded")
     func recordedScores() throws {
         let r = try #require(Self.report)
-        let valid30 = try #require(r.validation.first { $0.horizonMinutes == 30 })
-        #expect(valid30.model.mae! < 12.9)
+        let valid = Dictionary(uniqueKeysWithValues: r.validation.map { ($0.horizonMinutes, $0.model) })
+        #expect(valid[30]!.mae! < 12.6 && valid[60]!.mae! < 19.95)
         let test = Dictionary(uniqueKeysWithValues: r.test.map { ($0.horizonMinutes, $0.model) })
-        #expect(test[15]!.mae! < 8.8)
-        #expect(test[30]!.mae! < 13.45 && test[30]!.rmse! < 22)
-        #expect(test[60]!.mae! < 22.8)
+        #expect(test[15]!.mae! < 8.5)
+        #expect(test[30]!.mae! < 12.9 && test[30]!.rmse! < 20.5)
+        #expect(test[60]!.mae! < 21.9 && test[60]!.rmse! < 35.3)
+    }
+
+    @Test("the 80% intervals hold 75–85% of the test readings at 30 and 60 min, at about 43 and 63 cars wide")
+    func intervalCoverage() throws {
+        let r = try #require(Self.report)
+        for s in r.test where s.horizonMinutes >= 30 {
+            let coverage = try #require(s.interval.coverage)
+            #expect((0.75...0.85).contains(coverage), "\(s.horizonMinutes) min: \(coverage)")
+            #expect(s.interval.count == s.count)
+        }
+        let width = Dictionary(uniqueKeysWithValues: r.test.map { ($0.horizonMinutes, $0.interval.meanWidth!) })
+        #expect(abs(width[30]! - 42.51) < 0.01 && abs(width[60]! - 63.48) < 0.01)
+        // The per-zone model has no interval.
+        #expect(try #require(Self.perZone).test.allSatisfy { $0.interval.coverage == nil })
+    }
+
+    @Test("weekday and weekend parts add up to the whole; weekends are a third of the test pairs")
+    func byDayType() throws {
+        let r = try #require(Self.report)
+        for s in r.test {
+            #expect(s.weekday.model.count + s.weekend.model.count == s.count)
+        }
+        let h30 = try #require(r.test.first { $0.horizonMinutes == 30 })
+        #expect(h30.weekend.model.count == 1_599 && h30.weekday.model.count == 3_274)
+        #expect(h30.weekday.model.mae! < 12.3 && h30.weekend.model.mae! < 14.0)
+    }
+
+    /// Replays the file through exactly the calls the sampler makes each cycle: one
+    /// `observe(_:at:)` with every zone's reading of that moment, then
+    /// `forecast(zone:horizonMinutes:from:)` (and `prediction` for the interval), and
+    /// scores the test pairs itself. It must find the evaluation's figures.
+    @Test("the sampler's code path gives the evaluation's figures")
+    func samplerCodePath() throws {
+        let r = try #require(Self.report), path = try #require(BirminghamFile.path)
+        let (series, _) = ParkingDataCleaning.clean(try ParkingCSV.read(path: path))
+        var f = FacilityForecaster(capacities: Dictionary(uniqueKeysWithValues: series.map { ($0.park, Double($0.capacity)) }))
+        var byTime: [Int64: [(park: Int, index: Int)]] = [:]
+        for (p, s) in series.enumerated() {
+            for i in s.times.indices { byTime[s.times[i], default: []].append((p, i)) }
+        }
+        var errors: [Int: (sum: Double, n: Int, covered: Int)] = [30: (0, 0, 0), 60: (0, 0, 0)]
+        for time in byTime.keys.sorted() {
+            let readings = byTime[time]!
+            var cycle: [String: Double] = [:]
+            for (p, i) in readings { cycle[series[p].park] = series[p].occupancy[i] }
+            f.observe(cycle, at: Double(time))
+            for (p, i) in readings {
+                let s = series[p]
+                for h in [30, 60] {
+                    guard let j = TargetMatching.target(in: s.times, origin: i, horizon: Int64(h) * 60, tolerance: 600),
+                          r.split.part(origin: s.times[i], target: s.times[j]) == .test
+                    else { continue }
+                    let minutes = Double(s.times[j] - s.times[i]) / 60
+                    let forecast = try #require(f.forecast(zone: s.park, horizonMinutes: minutes, from: Double(time)))
+                    let interval = try #require(f.prediction(zone: s.park, atEpochSeconds: Double(s.times[j])))
+                    var e = errors[h]!
+                    e.sum += abs(forecast - s.occupancy[j])
+                    e.n += 1
+                    if interval.covers(s.occupancy[j]) { e.covered += 1 }
+                    errors[h] = e
+                }
+            }
+        }
+        for s in r.test where s.horizonMinutes != 15 {
+            let e = errors[s.horizonMinutes]!
+            #expect(e.n == s.count)
+            #expect(abs(e.sum / Double(e.n) - s.model.mae!) < 1e-9, "\(s.horizonMinutes) min")
+            #expect(abs(Double(e.covered) / Double(e.n) - s.interval.coverage!) < 1e-12)
+        }
     }
 
     @Test("the facility model improves on the per-zone one at every horizon; the per-zone figures are unchanged")

@@ -44,7 +44,7 @@ public enum AlertScope: Sendable, Equatable {
         case (.all, _): true
         case let (.subjects(set), _): set.contains(s)
         case (.sensors, .sensor), (.components, .component): true
-        case (.sensors, .component), (.components, .sensor): false
+        case (.sensors, _), (.components, _): false
         }
     }
 }

@@ -32,20 +32,28 @@ public enum AlertType: String, Codable, Sendable, CaseIterable {
     case databaseRejected = "DB_REJECTED"
     /// The session table is full: readings of new gateway sessions are dropped (counted).
     case sessionLimit = "SESSION_LIMIT"
+    // Per zone.
+    /// The forecast says the zone fills within `AlertRules.zoneFillingMinutes` (or it is
+    /// full): a manager can open overflow or redirect drivers before it does.
+    case zoneFilling = "ZONE_FILLING"
 
     public var severity: AlertSeverity {
         switch self {
         case .deviceOffline, .linkDown, .databaseDown, .databaseRejected, .spoolFull: .critical
         case .highPower, .invalidData, .linkGap, .ringHigh, .sessionLimit: .warning
-        case .lowHealth, .spoolInUse: .info
+        case .lowHealth, .spoolInUse, .zoneFilling: .info
         }
     }
 }
 
-/// What an alert is about: one sensor, or one part of the appliance.
+/// What an alert is about: one sensor, one zone, or one part of the appliance.
 public enum AlertSubject: Hashable, Codable, Sendable, CustomStringConvertible {
     case sensor(gateway: String, sensor: UInt16)
     case component(Component)
+    case zone(String)
+
+    /// Prefix of a zone's text key: it keeps a zone named like a component ("link") apart.
+    public static let zonePrefix = "zone:"
 
     public enum Component: String, Codable, Sendable, CaseIterable {
         case link, ring, store, spool
@@ -56,12 +64,13 @@ public enum AlertSubject: Hashable, Codable, Sendable, CustomStringConvertible {
     public static let store = AlertSubject.component(.store)
     public static let spool = AlertSubject.component(.spool)
 
-    /// A stable text key for storage: `gateway/sensor` for a sensor, the component name
-    /// otherwise.
+    /// A stable text key for storage: `gateway/sensor` for a sensor, `zone:ID` for a zone,
+    /// the component name otherwise.
     public var description: String {
         switch self {
         case let .sensor(gateway, sensor): "\(gateway)/\(sensor)"
         case let .component(c): c.rawValue
+        case let .zone(id): Self.zonePrefix + id
         }
     }
 }

@@ -12,6 +12,10 @@ public struct AlertRules: Codable, Sendable, Equatable {
     public var lowHealthBelow = 30.0
     /// RING_HIGH when the ring holds more than this fraction of its capacity.
     public var ringHighFraction = 0.8
+    /// ZONE_FILLING when the forecast says a zone is full within this many minutes (or it
+    /// is full now). The forecast looks an hour ahead, so 60 is the most that means
+    /// anything; 0 raises it only for a zone that is full.
+    public var zoneFillingMinutes = 30.0
 
     public init() {}
 
@@ -84,6 +88,14 @@ public struct AlertRules: Codable, Sendable, Equatable {
                                       message: "the database refuses the readings: \(why)"))
         }
         return out
+    }
+
+    /// A zone's conditions, given the minutes until the forecast says it is full (nil: it
+    /// does not fill within the forecast's hour; 0: full now).
+    public func conditions(forZone zone: String, minutesToFull: Double?) -> [AlertCondition] {
+        guard let minutes = minutesToFull, minutes.isFinite, minutes <= zoneFillingMinutes else { return [] }
+        let message = minutes <= 0 ? "zone full" : "forecast full in \(Int(minutes.rounded(.up))) min"
+        return [AlertCondition(subject: .zone(zone), type: .zoneFilling, message: message)]
     }
 
     private func format(_ x: Double) -> String {

@@ -6,23 +6,28 @@ import Foundation
 ///     ŷ_z(t+h) = y_z(t) + (w_h + v_{z,h}) · x_z(t, h)
 ///
 /// x_z are the regressors of `FacilityFeatures` (seasonal change of a profile read as of
-/// the start of the day, momentum, deviation, the same hours a week ago and on the previous
-/// day of the same type, with first-reading and weekend copies), w_h is fitted by
-/// recursive least squares on the pairs of ALL zones, and v_{z,h} by a second, small RLS
-/// per zone on what w_h leaves over, pulled towards zero by its prior. Thirty zones teach
-/// w_h thirty times as fast as one, which is what lets the model afford 20 regressors;
-/// v_{z,h} keeps what is particular to a zone.
+/// the start of the day, momentum, deviation, the same hours a week ago and on the latest
+/// day of the same type with data, the slowdown as a zone fills, with first-reading and
+/// weekend copies), w_h is fitted by recursive least squares on the pairs of ALL zones,
+/// and v_{z,h} by a second, small RLS per zone on what w_h leaves over, pulled towards
+/// zero by its prior. Thirty zones teach w_h thirty times as fast as one, which is what
+/// lets the model afford 28 regressors; v_{z,h} keeps what is particular to a zone. Both
+/// updates are robust (Huber-weighted), so one glitched reading cannot swing them.
+///
+/// Every forecast has an 80% prediction interval (`prediction`), calibrated online from
+/// the errors the model makes as their readings arrive, and `minutesToFull` says when
+/// the forecast sees a zone full within the hour (the sampler's ZONE_FILLING alert).
 ///
 /// Cost: `observe` is O(1) per zone sample — two bin updates per profile, one history
-/// slot, a scan of a fixed ring of origins, and per learned horizon at most one 20×20 RLS
+/// slot, a scan of a fixed ring of origins, and per learned horizon at most one 28×28 RLS
 /// step on the shared and one on the zone's coefficients. `forecast` is O(1) too. Memory
-/// is fixed per zone whatever the feed rate (a week of readings at 10-minute resolution is
-/// the largest part). The whole state is `Codable` so the appliance can persist and resume.
+/// is fixed per zone whatever the feed rate (two weeks of readings at 10-minute resolution
+/// are the largest part). The whole state is `Codable` so the appliance can persist and resume.
 ///
 /// Zones are independent apart from the shared coefficients: they may be observed at
 /// different times and rates, each in its own time order. On the Birmingham data
 /// (`parklink forecast evaluate`, 30 car parks as zones), test-part MAE at 30 min fell
-/// from 15.16 cars (`OccupancyForecaster`) to 13.35; see `ForecastEvaluation`.
+/// from 15.16 cars (`OccupancyForecaster`) to 12.83; see `ForecastEvaluation`.
 ///
 /// Not in the model: a cross-zone busyness signal (how busy the other zones are against
 /// their profiles right now). It was tried on the validation part as extra regressors
@@ -33,6 +38,9 @@ public struct FacilityForecaster: Codable, Sendable, Equatable {
     private var index: [String: Int]
     private var zones: [ZoneModel]
     private var shared: [RecursiveLeastSquares]
+    /// Where the interval's ends lie per learned horizon, in units of the zone's error
+    /// scale, tracked online over the errors of all zones.
+    private var calibration: [IntervalCalibration]
 
     /// Zones with a capacity that is not positive and finite are left out (observing them
     /// returns false, forecasting them nil).
@@ -45,6 +53,7 @@ public struct FacilityForecaster: Codable, Sendable, Equatable {
         shared = config.learnedHorizonsMinutes.map { _ in
             RecursiveLeastSquares(prior: FacilityFeatures.prior, initialVariance: config.initialVariance)
         }
+        calibration = config.learnedHorizonsMinutes.map { _ in IntervalCalibration(coverage: config.intervalCoverage) }
         for (zone, capacity) in capacities.sorted(by: { $0.key < $1.key }) {
             setCapacity(capacity, forZone: zone)
         }
@@ -91,11 +100,33 @@ public struct FacilityForecaster: Codable, Sendable, Equatable {
         guard let pairs = zones[i].observe(fraction: y, at: t, config: config) else { return false }
         for pair in pairs {
             let k = pair.horizon
+            // The error of the forecast as `forecast` would have made it: what the
+            // interval must cover.
+            let sharedPart = shared[k].predict(pair.x)
+            var full = pair.x[0]
+            if shared[k].updates >= config.minimumPairs {
+                full = sharedPart
+                if zones[i].own[k].updates >= config.minimumPairs { full += zones[i].own[k].predict(pair.x) }
+            }
+            let error = pair.target - full
+            if let scale = zones[i].errorScale[ZoneModel.scaleIndex(horizon: k, localTime: pair.originTime)], scale > 0 {
+                calibration[k].learn(normalizedError: error / scale, rate: config.intervalQuantileRate)
+            }
+            zones[i].learnErrorScale(error, horizon: k, origin: pair.originTime, config: config)
+
             let elapsed = shared[k].lastUpdate.map { min(max(t - $0, 0), 1_800) } ?? 1_800
-            shared[k].update(pair.x, target: pair.target, forgetting: pow(config.sharedForgetting, elapsed / 1_800), at: t)
-            zones[i].learnOwn(pair, residual: pair.target - shared[k].predict(pair.x), at: t, config: config)
+            shared[k].update(pair.x, target: pair.target, forgetting: pow(config.sharedForgetting, elapsed / 1_800), at: t,
+                             weight: robustWeight(pair.target - sharedPart))
+            let residual = pair.target - shared[k].predict(pair.x)
+            zones[i].learnOwn(pair, residual: residual, weight: robustWeight(residual - zones[i].own[k].predict(pair.x)),
+                              at: t, config: config)
         }
         return true
+    }
+
+    private func robustWeight(_ error: Double) -> Double {
+        let c = config.robustErrorFraction
+        return c > 0 && abs(error) > c ? c / abs(error) : 1
     }
 
     @discardableResult
@@ -153,21 +184,82 @@ public struct FacilityForecaster: Codable, Sendable, Equatable {
     ///   persistence while the profile cannot say what is usual at the origin or target.
     /// - Further out: the profile alone (including today), or persistence while it is empty.
     public func forecast(zone: String, atEpochSeconds target: Double) -> Double? {
+        prediction(zone: zone, atEpochSeconds: target)?.expected
+    }
+
+    /// The forecast for `zone` at `target` (epoch seconds) with its prediction interval
+    /// (`config.intervalCoverage`, 80% by default), all in cars within [0, capacity].
+    ///
+    /// The interval is the forecast plus the zone's typical error at that horizon and day
+    /// type times two multipliers that are tracked online over the errors of all zones, so
+    /// that a share (1 − coverage)/2 of the readings falls below it and as many above. It
+    /// interpolates between learned horizons like the forecast; beyond the longest it is
+    /// the longest one's; at or before the last reading it is that reading.
+    public func prediction(zone: String, atEpochSeconds target: Double) -> Prediction? {
         guard let i = index[zone], let origin = zones[i].newest, target.isFinite else { return nil }
         let z = zones[i]
         let t = local(target)
         let offset = t - origin.time
         let fraction: Double
+        var spread = (lower: 0.0, upper: 0.0)
         if offset <= 0 {
             fraction = origin.fraction
-        } else if offset > (config.longestLearnedMinutes + config.pairToleranceMinutes) * 60 {
-            fraction = z.profile(t, asOfDay: nil, config: config) ?? origin.fraction
-        } else if let x = z.features(origin: origin, offset: offset, config: config) {
-            fraction = origin.fraction + correction(x, zone: z, offsetMinutes: offset / 60)
         } else {
-            fraction = origin.fraction
+            spread = interval(zone: z, origin: origin.time, offsetMinutes: offset / 60)
+            if offset > (config.longestLearnedMinutes + config.pairToleranceMinutes) * 60 {
+                fraction = z.profile(t, asOfDay: nil, config: config) ?? origin.fraction
+            } else if let x = z.features(origin: origin, offset: offset, config: config) {
+                fraction = origin.fraction + correction(x, zone: z, offsetMinutes: offset / 60)
+            } else {
+                fraction = origin.fraction
+            }
         }
-        return min(max(fraction, 0), 1) * z.capacity
+        func cars(_ f: Double) -> Double { min(max(f, 0), 1) * z.capacity }
+        return Prediction(expected: cars(fraction), lower: cars(fraction + spread.lower), upper: cars(fraction + spread.upper))
+    }
+
+    /// The interval's offsets from the forecast (fractions of capacity); zero width while
+    /// no horizon has a scale and a calibration yet.
+    private func interval(zone z: ZoneModel, origin: Double, offsetMinutes h: Double) -> (lower: Double, upper: Double) {
+        func end(_ pick: @escaping (IntervalCalibration) -> Double) -> Double {
+            HorizonInterpolation.interpolate(at: min(h, config.longestLearnedMinutes), horizons: config.learnedHorizonsMinutes,
+                                             fallback: 0) { k in
+                guard calibration[k].updates >= config.minimumPairs,
+                      let scale = z.errorScale[ZoneModel.scaleIndex(horizon: k, localTime: origin)]
+                else { return nil }
+                return scale * pick(calibration[k])
+            }
+        }
+        return (end(\.lower), end(\.upper))
+    }
+
+    /// Minutes from `from` (epoch seconds) until the forecast says `zone` is full (less
+    /// than half a space left), if that happens within `withinMinutes`; 0 when its newest
+    /// reading already is. Nil when it does not fill in that time, for an unknown zone and
+    /// before the first reading.
+    ///
+    /// Scans the forecast in 5-minute steps (twelve O(1) forecasts for an hour) and
+    /// interpolates linearly inside the step where it crosses: the forecasts between
+    /// learned horizons are linear anyway.
+    public func minutesToFull(zone: String, from epochSeconds: Double, withinMinutes: Double = 60) -> Double? {
+        guard let capacity = capacity(ofZone: zone), let now = forecast(zone: zone, atEpochSeconds: epochSeconds),
+              epochSeconds.isFinite, withinMinutes > 0
+        else { return nil }
+        let full = capacity - 0.5
+        if now >= full { return 0 }
+        var previous = (minutes: 0.0, cars: now)
+        var m = 0.0
+        while m < withinMinutes {
+            m = min(m + 5, withinMinutes)
+            guard let cars = forecast(zone: zone, atEpochSeconds: epochSeconds + m * 60) else { return nil }
+            if cars >= full {
+                let step = cars - previous.cars
+                let into = step > 0 ? (full - previous.cars) / step : 1
+                return previous.minutes + into * (m - previous.minutes)
+            }
+            previous = (m, cars)
+        }
+        return nil
     }
 
     /// Shared plus the zone's own correction, interpolated linearly between the two

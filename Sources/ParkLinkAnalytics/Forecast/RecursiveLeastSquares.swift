@@ -29,11 +29,13 @@ struct RecursiveLeastSquares: Codable, Sendable, Equatable {
     }
 
     /// `forgetting` is λ for this step (1 = remember everything).
-    mutating func update(_ x: [Double], target: Double, forgetting: Double, at time: Double) {
+    mutating func update(_ x0: [Double], target: Double, forgetting: Double, at time: Double, weight: Double = 1) {
         let n = weights.count
-        precondition(x.count == n)
-        guard x.allSatisfy(\.isFinite), target.isFinite else { return }
-        let error = target - predict(x)
+        precondition(x0.count == n)
+        guard x0.allSatisfy(\.isFinite), target.isFinite, weight > 0, weight.isFinite else { return }
+        let root = weight.squareRoot()
+        let x = weight == 1 ? x0 : x0.map { $0 * root }
+        let error = (target - predict(x0)) * root
         covariance.withUnsafeMutableBufferPointer { p in
             weights.withUnsafeMutableBufferPointer { w in
                 var px = [Double](repeating: 0, count: n)

@@ -14,8 +14,15 @@ struct ZoneModel: Codable, Sendable, Equatable {
     private(set) var last: Origin?
     /// The zone's own correction, fitted to what the shared one leaves over.
     private(set) var own: [RecursiveLeastSquares]
+    /// Typical size of the forecast's error (fraction of capacity) per learned horizon,
+    /// weekdays at 2k and weekends at 2k+1: the unit of the prediction interval. Kept per
+    /// zone and day type because errors differ that much (a busy shopping car park on a
+    /// December Saturday against a quiet one on a Tuesday); nil until the first error.
+    private(set) var errorScale: [Double?]
 
     private static let week = 7 * StableProfile.day
+    /// How far back "a week ago" and "the latest day of the same type" may look.
+    static let lookBackDays = 14
     private static let gapCeiling = 2.0 * 3_600
 
     init(capacity: Double, config: FacilityForecasterConfig) {
@@ -24,9 +31,9 @@ struct ZoneModel: Codable, Sendable, Equatable {
         weekly = StableProfile(layout: .week, binSeconds: bin)
         dayType = StableProfile(layout: .dayType, binSeconds: bin)
         let reach = (config.longestLearnedMinutes + config.pairToleranceMinutes) * 60
-        // A pair is learned up to `reach` after its origin and looks a week back from the
-        // origin, so the ring must hold a week plus that, plus the lookup tolerance.
-        history = ReadingHistory(span: Self.week + reach + config.pairToleranceMinutes * 60 + 1_800,
+        // A pair is learned up to `reach` after its origin and looks up to two weeks back
+        // from the origin, so the ring must hold that plus `reach`, plus the tolerance.
+        history = ReadingHistory(span: Double(Self.lookBackDays) * StableProfile.day + reach + config.pairToleranceMinutes * 60 + 1_800,
                                  slotSeconds: config.historySlotMinutes * 60)
         let slots = Int((reach / 60 / config.originSlotMinutes).rounded(.up)) + 2
         origins = OriginRing(capacity: slots, slotSeconds: config.originSlotMinutes * 60)
@@ -34,6 +41,7 @@ struct ZoneModel: Codable, Sendable, Equatable {
             RecursiveLeastSquares(prior: [Double](repeating: 0, count: FacilityFeatures.count),
                                   initialVariance: config.zoneVariance)
         }
+        errorScale = Array(repeating: nil, count: 2 * config.learnedHorizonsMinutes.count)
     }
 
     var newest: Origin? { origins.newest }
@@ -46,6 +54,8 @@ struct ZoneModel: Codable, Sendable, Equatable {
         var horizon: Int
         var x: [Double]
         var target: Double
+        /// Local time of the origin.
+        var originTime: Double
     }
 
     /// Folds in one reading (local time `t`, fraction `y`) and returns the training pairs
@@ -62,7 +72,7 @@ struct ZoneModel: Codable, Sendable, Equatable {
         let tolerance = min(config.pairToleranceMinutes * 60, max(60, (typicalGap ?? .infinity) / 2))
         for (k, origin) in origins.claimOrigins(endingAt: t, horizonsMinutes: config.learnedHorizonsMinutes, tolerance: tolerance) {
             guard let x = features(origin: origin, offset: t - origin.time, config: config) else { continue }
-            pairs.append(Pair(horizon: k, x: x, target: y - origin.fraction))
+            pairs.append(Pair(horizon: k, x: x, target: y - origin.fraction, originTime: origin.time))
         }
 
         let bin = config.binMinutes * 60
@@ -80,9 +90,22 @@ struct ZoneModel: Codable, Sendable, Equatable {
         return pairs
     }
 
-    mutating func learnOwn(_ pair: Pair, residual: Double, at t: Double, config: FacilityForecasterConfig) {
+    mutating func learnOwn(_ pair: Pair, residual: Double, weight: Double, at t: Double, config: FacilityForecasterConfig) {
         let elapsed = own[pair.horizon].lastUpdate.map { min(max(t - $0, 0), 1_800) } ?? 1_800
-        own[pair.horizon].update(pair.x, target: residual, forgetting: pow(config.zoneForgetting, elapsed / 1_800), at: t)
+        own[pair.horizon].update(pair.x, target: residual, forgetting: pow(config.zoneForgetting, elapsed / 1_800),
+                                 at: t, weight: weight)
+    }
+
+    static func scaleIndex(horizon k: Int, localTime t: Double) -> Int {
+        2 * k + (StableProfile.isWeekend(day: StableProfile.dayNumber(t)) ? 1 : 0)
+    }
+
+    /// Folds the size of one forecast error (the forecast from an origin at local time
+    /// `t`) into the zone's error scale.
+    mutating func learnErrorScale(_ error: Double, horizon k: Int, origin t: Double, config: FacilityForecasterConfig) {
+        let i = Self.scaleIndex(horizon: k, localTime: t)
+        let size = abs(error)
+        errorScale[i] = errorScale[i].map { $0 + config.intervalScaleRate * (size - $0) } ?? size
     }
 
     // MARK: Reading
@@ -102,7 +125,7 @@ struct ZoneModel: Codable, Sendable, Equatable {
         guard let now = usual(o.time), let then = usual(o.time + offset) else { return nil }
         let weekend = StableProfile.isWeekend(day: today)
         var inputs = FacilityFeatures.Inputs(
-            seasonalChange: then - now, deviation: o.fraction - now,
+            seasonalChange: then - now, deviation: o.fraction - now, level: o.fraction,
             isFirstReading: o.lag1 == nil, isWeekend: weekend
         )
         if let lag = o.lag1, let u = usual(lag.time) {
@@ -121,10 +144,15 @@ struct ZoneModel: Codable, Sendable, Equatable {
             else { return nil }
             return b - a
         }
-        inputs.weekAgoChange = change(daysBack: 7)
-        var back = 1
-        while back < 7 && StableProfile.isWeekend(day: today - back) != weekend { back += 1 }
-        inputs.dayTypeAgoChange = change(daysBack: back)
+        inputs.weekAgoChange = change(daysBack: 7) ?? change(daysBack: 14)
+        // The latest earlier day of the same type with readings at these hours: a day
+        // without data (a feed outage, a closure) must not blank the reference.
+        for back in 1..<Self.lookBackDays where StableProfile.isWeekend(day: today - back) == weekend {
+            if let c = change(daysBack: back) {
+                inputs.dayTypeAgoChange = c
+                break
+            }
+        }
         return FacilityFeatures.vector(inputs)
     }
 }
