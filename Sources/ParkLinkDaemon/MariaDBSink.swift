@@ -7,6 +7,7 @@ import ParkLinkStore
 /// (Ingest) meets the database (Store), so neither module knows the other.
 final class MariaDBSink: BatchSink {
     private let transaction: BatchTransaction
+    private var dsn: DSN { transaction.dsn }
 
     init(_ transaction: BatchTransaction) {
         self.transaction = transaction
@@ -27,6 +28,29 @@ final class MariaDBSink: BatchSink {
         case .connectionLost: .connectionLost
         case .transient: .transient
         case .permanent: .permanent
+        }
+    }
+
+    func fix(for error: any Error) -> String? {
+        let underlying = (error as? BatchTransaction.StepError)?.underlying ?? error
+        guard let e = underlying as? MariaDBError else { return nil }
+        let who = "'\(dsn.user)'@'<its host>'"
+        let db = dsn.database.map { "`\($0)`" } ?? "the database"
+        switch e.code.rawValue {
+        case 1142, 1143, 1044:
+            return "give the appliance's user its privileges back: GRANT SELECT, INSERT, UPDATE ON \(db).* TO \(who)"
+        case 1045:
+            return "the user or password is wrong: check the DSN's user and the password (--db-password-file, PARKLINK_DB_PASSWORD)"
+        case 1049:
+            return "the database does not exist: CREATE DATABASE \(db), or fix the DSN's database name"
+        case 1146:
+            return "a table is missing: restart parklink to run the schema migrations, or restore the table"
+        case 1290:
+            return "the server is read-only (read_only or a replica): point the DSN at the primary"
+        case 1406, 1264, 1366:
+            return "a value does not fit its column: the schema was changed by hand; restore it from the README's schema"
+        default:
+            return nil
         }
     }
 

@@ -19,12 +19,16 @@ public protocol BatchSink: AnyObject {
     /// the sink is connected: a gap the reader reported for seqs already stored (it had no
     /// resume points because the database was away at start) is no gap.
     func storedResumePoints() throws -> [SessionKey: UInt64]
+    /// What an operator can do about a permanent refusal, when the sink knows (a GRANT,
+    /// a database to create): printed with the log line that reports it.
+    func fix(for error: any Error) -> String?
     /// Two errors with the same signature are the same refusal (the same step and server
     /// code, whatever the message's details): a permanent error is logged once per signature.
     func signature(of error: any Error) -> String
 }
 
 extension BatchSink {
+    public func fix(for error: any Error) -> String? { nil }
     public func signature(of error: any Error) -> String { "\(error)" }
     public func storedResumePoints() throws -> [SessionKey: UInt64] { [:] }
 }
@@ -362,6 +366,7 @@ public final class ReadingWriter: @unchecked Sendable {
                         rejectedSignature = signature
                         logger.critical("the database refuses the batch; keeping it and retrying every \(config.permanentRetryMs / 1_000) s until the cause is fixed", metadata: [
                             "batch.rows": "\(rows.count)", "store.error": "\(text)",
+                            "store.fix": "\(sink.fix(for: error) ?? "see the server's message")",
                         ])
                     }
                     counters.setWriteRejected(text)

@@ -68,6 +68,7 @@ struct WriterFailureTests {
         let refusals = log.all.filter { $0.level >= .error && $0.metadata["store.error"]?.contains("1142") == true }
         #expect(refusals.count == 1, "one clear log line, not one per retry: \(refusals.map(\.line))")
         #expect(refusals.first?.level == .critical)
+        #expect(refusals.first?.metadata["store.fix"]?.contains("GRANT") == true, "and the fix: \(refusals.first?.line ?? "")")
 
         _ = try admin.execute("GRANT INSERT ON `\(database)`.`readings` TO '\(user)'@'localhost'")
         let manifest = try gateway.finish()
