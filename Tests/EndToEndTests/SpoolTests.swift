@@ -76,16 +76,7 @@ struct SpoolEndToEndTests {
         ])
         let state = Repository.temporaryDirectory("plspoolstop")
         func pipeline() throws -> Pipeline {
-            var c = ApplianceConfig()
-            c.device = gateway.devicePath
-            c.framing = .text
-            c.batchLingerMs = 5
-            var logger = Logger(label: "spool-stop")
-            logger.logLevel = .warning
-            return try Pipeline.overMariaDB(
-                options: .init(config: c, device: gateway.devicePath, state: StateDirectory(path: state),
-                               databaseLabel: dsn.description),
-                dsn: dsn, logger: logger)
+            try makePipeline(device: gateway.devicePath, framing: .text, dsn: dsn, stateDirectory: state)
         }
         let first = try pipeline()
         try first.start()
@@ -129,16 +120,7 @@ struct SpoolEndToEndTests {
         ])
         let state = Repository.temporaryDirectory("plstartdown")
         func pipeline() throws -> Pipeline {
-            var c = ApplianceConfig()
-            c.device = gateway.devicePath
-            c.framing = .binary
-            c.batchLingerMs = 5
-            var logger = Logger(label: "start-down")
-            logger.logLevel = .warning
-            return try Pipeline.overMariaDB(
-                options: .init(config: c, device: gateway.devicePath, state: StateDirectory(path: state),
-                               databaseLabel: dsn.description),
-                dsn: dsn, logger: logger)
+            try makePipeline(device: gateway.devicePath, framing: .binary, dsn: dsn, stateDirectory: state)
         }
         // An earlier run stores part of the gateway's boot.
         let first = try pipeline()

@@ -45,15 +45,16 @@ func eventually(timeoutSeconds: Double, _ condition: () throws -> Bool) rethrows
 }
 
 /// A pipeline in this process, on a fresh state directory, writing to `dsn`.
+/// With `stateDirectory`, that directory (a restart test runs two pipelines on one).
 func makePipeline(device: String, framing: FrameEncoding, dsn: DSN, logger custom: Logger? = nil,
-                  configure: (inout ApplianceConfig) -> Void = { _ in }) throws -> Pipeline {
+                  stateDirectory: String? = nil, configure: (inout ApplianceConfig) -> Void = { _ in }) throws -> Pipeline {
     MariaDB.initializeLibrary()
     var c = ApplianceConfig()
     c.device = device
     c.framing = framing
     c.batchLingerMs = 5
     configure(&c)
-    let state = StateDirectory(path: Repository.temporaryDirectory("ple2e"))
+    let state = StateDirectory(path: stateDirectory ?? Repository.temporaryDirectory("ple2e"))
     var logger = custom ?? Logger(label: "e2e")
     if custom == nil { logger.logLevel = .warning }
     return try Pipeline.overMariaDB(

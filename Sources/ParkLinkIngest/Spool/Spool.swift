@@ -206,44 +206,8 @@ public final class Spool: @unchecked Sendable {
     /// each call. Returns how many were kept.
     @discardableResult
     public func appendInFront(_ rows: UnsafeBufferPointer<StampedReading>, sessions: SessionResolving) -> Int {
-        guard !rows.isEmpty else { return 0 }
-        lock.lock()
-        defer { lock.unlock() }
-        var kept = 0
-        var i = 0
-        while i < rows.count {
-            let session = rows[i].session
-            var j = i
-            while j < rows.count && rows[j].session == session && j - i < SpoolRecord.maxReadingsPerRecord { j += 1 }
-            let run = UnsafeBufferPointer(rebasing: rows[i..<j])
-            buffer.removeAll(keepingCapacity: true)
-            SpoolRecord.encode(run, key: sessions.key(for: session), into: &buffer)
-            if totalBytes + Int64(buffer.count) > config.maxBytes {
-                _droppedFull.add(run.count, ordering: .relaxed)
-            } else {
-                do {
-                    if frontFD == nil {
-                        let number = min(segments.first?.number ?? Self.firstNumber, readCursor.segment) - 1
-                        let path = config.directory + "/" + Self.name(number)
-                        frontFD = try FileDescriptor.open(path, flags: O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, mode: 0o640)
-                        segments.insert(Segment(number: number, path: path, size: 0, readings: 0), at: 0)
-                    }
-                    try buffer.withUnsafeBytes { try frontFD!.writeAll($0) }
-                    segments[0].size += Int64(buffer.count)
-                    segments[0].readings += run.count
-                    totalBytes += Int64(buffer.count)
-                    pendingReadings += run.count
-                    kept += run.count
-                } catch {
-                    if let fd = frontFD { try? fd.truncate(to: segments[0].size) }
-                    _droppedError.add(run.count, ordering: .relaxed)
-                    lastError.withLock { $0 = "\(error)" }
-                }
-            }
-            i = j
-        }
-        _appended.add(kept, ordering: .relaxed)
-        if let fd = frontFD { try? fd.syncData() }
+        let kept = appendRecords(rows, sessions: sessions, inFront: true)
+        if let fd = lock.withLock({ frontFD }) { try? fd.syncData() }
         return kept
     }
 
@@ -253,6 +217,12 @@ public final class Spool: @unchecked Sendable {
     /// dropped (cap reached or I/O error). Never waits for the disk.
     @discardableResult
     public func append(_ rows: UnsafeBufferPointer<StampedReading>, sessions: SessionResolving) -> Int {
+        appendRecords(rows, sessions: sessions, inFront: false)
+    }
+
+    /// Cuts `rows` into records (one session each, at most `maxReadingsPerRecord`) and
+    /// writes them at the end of the spool or into the front segment.
+    private func appendRecords(_ rows: UnsafeBufferPointer<StampedReading>, sessions: SessionResolving, inFront: Bool) -> Int {
         guard !rows.isEmpty else { return 0 }
         lock.lock()
         defer { lock.unlock() }
@@ -265,11 +235,40 @@ public final class Spool: @unchecked Sendable {
             let run = UnsafeBufferPointer(rebasing: rows[i..<j])
             buffer.removeAll(keepingCapacity: true)
             SpoolRecord.encode(run, key: sessions.key(for: session), into: &buffer)
-            if writeLocked(buffer, readings: run.count, firstAtMs: run[0].receivedAtMs) { kept += run.count }
+            let written = inFront ? writeInFrontLocked(buffer, readings: run.count)
+                                  : writeLocked(buffer, readings: run.count, firstAtMs: run[0].receivedAtMs)
+            if written { kept += run.count }
             i = j
         }
         _appended.add(kept, ordering: .relaxed)
         return kept
+    }
+
+    /// Writes one encoded record to the front segment (made on first use). Caller holds `lock`.
+    private func writeInFrontLocked(_ record: [UInt8], readings: Int) -> Bool {
+        if totalBytes + Int64(record.count) > config.maxBytes {
+            _droppedFull.add(readings, ordering: .relaxed)
+            return false
+        }
+        do {
+            if frontFD == nil {
+                let number = min(segments.first?.number ?? Self.firstNumber, readCursor.segment) - 1
+                let path = config.directory + "/" + Self.name(number)
+                frontFD = try FileDescriptor.open(path, flags: O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, mode: 0o640)
+                segments.insert(Segment(number: number, path: path, size: 0, readings: 0), at: 0)
+            }
+            try record.withUnsafeBytes { try frontFD!.writeAll($0) }
+        } catch {
+            if let fd = frontFD, let first = segments.first { try? fd.truncate(to: first.size) }
+            _droppedError.add(readings, ordering: .relaxed)
+            lastError.withLock { $0 = "\(error)" }
+            return false
+        }
+        segments[0].size += Int64(record.count)
+        segments[0].readings += readings
+        totalBytes += Int64(record.count)
+        pendingReadings += readings
+        return true
     }
 
     /// Writes one encoded record to the active segment. Caller holds `lock`.
