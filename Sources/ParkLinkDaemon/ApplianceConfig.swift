@@ -62,7 +62,7 @@ public struct ApplianceConfig: Sendable {
 
     static func parse(_ doc: TOMLDocument) throws -> ApplianceConfig {
         var c = ApplianceConfig()
-        let sections = ["link", "database", "pipeline", "state", "sampler", "zone", "bay"]
+        let sections = ["link", "database", "pipeline", "spool", "state", "sampler", "zone", "bay"]
         for key in doc.root.keys where !sections.contains(key) {
             let best = sections.min { editDistance($0, key) < editDistance($1, key) }!
             throw ConfigError(file: doc.path, line: doc.line(of: key, in: nil) ?? doc.line(of: "", in: key),
