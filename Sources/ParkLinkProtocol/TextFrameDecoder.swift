@@ -11,9 +11,11 @@
 ///   as `malformed`: it is a frame that was lost (a gateway reset or dropped bytes
 ///   mid-line), and a loss must show in the counters.
 /// - A line longer than `maxLineBytes` (counting the bytes actually received, from `$`
-///   to `\n` inclusive) is rejected as `tooLong` as soon as its 129th byte arrives; the
-///   rest of it is skipped, not buffered, up to the next `$` or the end of the line.
-///   Those skipped bytes belong to the rejected line and are not counted as noise.
+///   to `\n` inclusive) is rejected as `tooLong` as soon as that is certain: once
+///   128 of its bytes have arrived and none ended it (so a `finish` right there counts
+///   it as `tooLong`, not as an unfinished `malformed` line). The rest of it is skipped, not
+///   buffered, up to the next `$` or the end of the line. Those skipped bytes belong to
+///   the rejected line and are not counted as noise.
 /// - Only `\n` ends a line; a `\r` before it is optional, a `\r` anywhere else makes
 ///   the line malformed.
 public struct TextFrameDecoder: Sendable {

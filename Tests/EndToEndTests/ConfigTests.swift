@@ -192,6 +192,97 @@ struct ConfigTests {
         #expect(tz.line == 2)
     }
 
+    // MARK: Hostile input (fuzz/run, FuzzConfig)
+
+    @Test("a table header that does not start with a name is a config error, not an abort in toml++",
+          arguments: ["[!]\n", "[ *x]\n", "[[.a]]\n", "[[[a]]]\n", "[\u{FFFD}nik]\ndevice = 1\n"])
+    func headerWithoutName(text: String) throws {
+        // Before the fix the process died in toml++: "Assertion `is_bare_key_character(*cp)
+        // || is_string_delimiter(*cp)' failed". The fifth input is what the fuzzer found
+        // (its invalid UTF-8 byte read as the replacement character).
+        let e = try #require(error("# parklink\n" + text))
+        #expect(e.line == 2)
+        #expect(e.message.contains("does not start with a name"))
+        #expect(e.fix.contains("[link]"))
+        // toml++ skips a byte-order mark first; so does the check.
+        let bom = try #require(error("\u{FEFF}[=]\n"))
+        #expect(bom.line == 1)
+        #expect(bom.message.contains("does not start with a name"))
+    }
+
+    @Test("an unquoted value that is not a number or a boolean is a config error, not an abort in toml++",
+          arguments: ["link = { device = 1979-05-27Te07:32:00Z, baud = 1 }", "[link]\nbaud = 1979-05-27T07:32:00Z",
+                      "[link]\nbaud = 07:32:00", "[link]\nbaud = [1, 2, 1979-05-27]", "[link]\ndevice = /dev/ttyACM0"])
+    func unquotedNonNumber(text: String) throws {
+        // The first is what the fuzzer found: toml++ took it for a date-time and died in
+        // parse_time ("Assertion `is_decimal_digit(*cp)' failed").
+        let e = try #require(error(text + "\n"))
+        #expect(e.line == text.split(separator: "\n").count)
+        #expect(e.message.contains("is not a number, true or false"))
+    }
+
+    @Test("a NUL byte is an error at its line, not the silent end of the file")
+    func nulByte() throws {
+        let e = try #require(error("[link]\ndevice = \"/dev/ttyACM0\"\u{0}\n[nonsense]\n"))
+        #expect(e.line == 2)
+        #expect(e.message.contains("NUL"))
+    }
+
+    @Test("valid TOML that only looks like those is still read: numbers of every form, `[` in arrays, strings and comments")
+    func lookalikesAreRead() throws {
+        let c = try ApplianceConfig.parse(text: #"""
+            [link] # [!not a header]
+            baud = 0x1C200
+            device = '''
+            [!not a header either'''
+            [sampler]
+            interval_seconds = 1e1
+            high_power_watts = 1_500.5
+            low_health_below = +30
+            hourly_rate_cents = 0o17
+            "offline_after_seconds" = 90.0
+
+            [[zone]]
+            id = "A"
+            facility = """
+            [=] "quoted" \\
+            """
+            sensors = [
+              1, 2,  # [!comment
+              3,
+            ]
+            [[zone]]
+            id = "B"
+            sensors = []
+            """#)
+        #expect(c.baud == 115_200)
+        #expect(c.device == "[!not a header either")
+        #expect(c.samplerIntervalSeconds == 10)
+        #expect(c.alertRules.highPowerWatts == 1_500.5)
+        #expect(c.alertRules.lowHealthBelow == 30)
+        #expect(c.hourlyRateCents == 15)
+        #expect(c.alertRules.offlineAfterSeconds == 90)
+        #expect(c.zones.zones.map(\.sensors) == [[1, 2, 3], []])
+        #expect(c.zones.zones[0].facility == "[=] \"quoted\" \\\n")
+    }
+
+    @Test("the [spool] section is read (it was refused as an unknown section)")
+    func spoolSection() throws {
+        let c = try ApplianceConfig.parse(text: """
+            [spool]
+            enabled = false
+            max_megabytes = 64
+            sync_interval_ms = 100
+            high_water_percent = 75
+            """)
+        #expect(!c.spoolEnabled)
+        #expect(c.spoolMaxMegabytes == 64)
+        #expect(c.spoolSyncIntervalMs == 100)
+        #expect(c.spoolHighWaterPercent == 75)
+        let e = try #require(error("[spool]\nmax_megabytes = 0\n"))
+        #expect(e.line == 2)
+    }
+
     @Test("relative paths in the file are taken from the file's directory; on the command line, from the current one")
     func relativePaths() throws {
         let dir = Repository.temporaryDirectory("plcfg")

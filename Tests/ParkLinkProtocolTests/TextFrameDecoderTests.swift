@@ -82,6 +82,28 @@ struct TextFrameDecoderTests {
         #expect(decode(tooLong, as: .text, pieces: bytewise).events == [.rejected(.tooLong), .message(r)])
     }
 
+    @Test("128 bytes with no end of line are too long at once, however they arrive: a finish there counts tooLong")
+    func tooLongAtTheLimit() {
+        // Pinned by the fuzzer's reference model (fuzz/Sources/FuzzSupport/Model.swift):
+        // the line is certain to be too long once its 128th byte is not its `\n`, so it
+        // is rejected there, not when a 129th byte arrives.
+        let limit = TextFrameDecoder.maxLineBytes
+        let cut = [UInt8(ascii: "$")] + Array(repeating: UInt8(ascii: "7"), count: limit - 1)
+        for split in 0...cut.count {
+            #expect(decode(cut, as: .text, pieces: [split]).events == [.rejected(.tooLong)], "split at \(split)")
+            #expect(decode(cut, as: .text, pieces: [split], finish: true).events == [.rejected(.tooLong)], "split at \(split)")
+        }
+        // One byte short is still an unfinished line: malformed only when the stream ends.
+        let short = Array(cut.dropLast())
+        #expect(decode(short, as: .text).events == [])
+        #expect(decode(short, as: .text, finish: true).events == [.rejected(.malformed)])
+        // What follows the limit belongs to the rejected line up to its `\n`, or a `$`.
+        let stream = cut + Array("77\r\n".utf8) + Self.reading.bytes
+        let result = decode(stream, as: .text, pieces: [limit])
+        #expect(result.events == [.rejected(.tooLong), .message(r)])
+        #expect(result.noiseBytes == 0)
+    }
+
     @Test("an overlong line is rejected once, and the next line decodes, however the bytes arrive",
           arguments: [[], [1], [7, 100, 3], [64, 64, 64], [4096]])
     func overlong(pieces: [Int]) {
