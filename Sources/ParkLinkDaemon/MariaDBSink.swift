@@ -13,7 +13,12 @@ final class MariaDBSink: BatchSink {
         self.transaction = transaction
     }
 
-    func connect() throws { try transaction.connect() }
+    func connect(within limit: Duration?) throws { try transaction.connect(within: limit) }
+
+    func makeInterrupt() -> @Sendable () -> Void {
+        let interrupter = transaction.interrupter
+        return { interrupter.interrupt() }
+    }
 
     func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int {
         try transaction.write(rows, events: events)

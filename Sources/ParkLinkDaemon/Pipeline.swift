@@ -91,6 +91,15 @@ public final class Pipeline: @unchecked Sendable {
             // The spooled readings are not in the database yet: resume after them, or they
             // would look like a link gap.
             resume.merge(r.resume) { max($0, $1) }
+            // The sessions and gaps a stop with the database down kept: stored with the
+            // first batch, before anything this run sees.
+            if !r.linkEvents.events.isEmpty || r.linkEvents.unreadableLines > 0 {
+                logger.notice("link events from an earlier run: storing them first", metadata: [
+                    "link.events": "\(r.linkEvents.events.count)", "link.events_unreadable": "\(r.linkEvents.unreadableLines)",
+                    "spool.file": "\(spool.linkEvents.path)",
+                ])
+            }
+            for event in r.linkEvents.events { events.append(event) }
             self.spool = spool
             spoolSyncer = try SpoolSyncer(spool: spool)
         } else {

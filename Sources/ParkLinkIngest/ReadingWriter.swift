@@ -7,8 +7,9 @@ import ParkLinkSystem
 /// `BatchTransaction`; a protocol so that the retry logic below is one piece of code,
 /// whatever the store, and so that this module never links the database client.
 public protocol BatchSink: AnyObject {
-    /// Connects if not connected (migrating the schema on first use).
-    func connect() throws
+    /// Connects if not connected (migrating the schema on first use), taking at most
+    /// `limit` when one is given (the time a shutdown has left).
+    func connect(within limit: Duration?) throws
     /// Writes and commits; returns how many readings were new (the rest were replays).
     func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int
     /// Drops the connection after a failure, so the next attempt starts clean.
@@ -25,12 +26,17 @@ public protocol BatchSink: AnyObject {
     /// Two errors with the same signature are the same refusal (the same step and server
     /// code, whatever the message's details): a permanent error is logged once per signature.
     func signature(of error: any Error) -> String
+    /// Called on the writer thread once, after the sink is made: a function that any thread
+    /// may call to make the attempt in progress (a statement on a stalled server) fail now.
+    /// The shutdown deadline uses it, so that no database attempt outlasts the grace period.
+    func makeInterrupt() -> @Sendable () -> Void
 }
 
 extension BatchSink {
     public func fix(for error: any Error) -> String? { nil }
     public func signature(of error: any Error) -> String { "\(error)" }
     public func storedResumePoints() throws -> [SessionKey: UInt64] { [:] }
+    public func makeInterrupt() -> @Sendable () -> Void { {} }
 }
 
 /// The writer's three ways of going on after a failed batch.
@@ -95,11 +101,19 @@ public final class ReadingWriter: @unchecked Sendable {
     /// (`fromLinkGap`), or the readings its ring held in front of its spool.
     public var onRestartGap: (@Sendable (_ session: SessionKey, _ firstMissing: UInt32, _ count: Int, _ fromLinkGap: Bool) -> Void)?
     private var thread: NamedThread?
+    /// Cuts the database attempt in progress (see `BatchSink.makeInterrupt`), once the
+    /// writer thread has made its sink.
+    private let interruptAttempt = Locked<(@Sendable () -> Void)?>(nil)
+    /// Signalled when the writer thread is done, so `finish` can wait with a deadline.
+    private let done = ConditionLock()
+    private var isDone = false
     /// Writer-thread state: the permanent error last logged, so it is logged once.
     private var rejectedSignature: String?
     private var lastConnectFailureLogMs: Int64 = 0
     /// The stored sessions' resume points, once read (see `BatchSink.storedResumePoints`).
     private var storedResume: [SessionKey: UInt64]?
+    /// Link events an earlier stop kept beside the spool are queued and not yet committed.
+    private var keptEventsOnDisk: Bool
 
     /// - Parameters:
     ///   - makeSink: called on the writer thread, which owns the store and its
@@ -113,6 +127,7 @@ public final class ReadingWriter: @unchecked Sendable {
     ) {
         self.sessions = sessions
         self.spool = spool
+        keptEventsOnDisk = !(spool?.recovery.linkEvents.events.isEmpty ?? true)
         self.afterCommit = afterCommit
         self.config = config
         self.ring = ring
@@ -141,16 +156,51 @@ public final class ReadingWriter: @unchecked Sendable {
 
     /// Drains the ring (the reader must have stopped) and returns when everything is
     /// committed, or the grace period is over.
+    ///
+    /// The grace period is a deadline on the monotonic clock, and no database attempt may
+    /// outlast it: one still in flight then (a statement on a stalled server waits for its
+    /// read timeout) is cut, so the batch in hand goes to the spool and the stop ends on
+    /// time. A connect is capped by the time left instead (see `commitWithRetry`).
     public func finish() {
         beginStop()
         ring.close()
-        thread?.join()
-        thread = nil
+        guard let thread else { return }
+        let askedMs = stopAskedAtMs.withLock { $0 } ?? Int64(Clock.monotonicNanoseconds() / 1_000_000)
+        let deadlineMs = askedMs + Int64(config.shutdownGraceMs)
+        let finished = done.withLock { () -> Bool in
+            while !isDone {
+                let leftMs = deadlineMs - Int64(Clock.monotonicNanoseconds() / 1_000_000)
+                if leftMs <= 0 { return false }
+                _ = done.wait(milliseconds: Int(min(leftMs, 1_000)))
+            }
+            return true
+        }
+        if !finished, let cut = interruptAttempt.withLock({ $0 }) {
+            logger.warning("shutdown grace period over with a database attempt in flight: cutting it", metadata: [
+                "store.grace_ms": "\(config.shutdownGraceMs)", "ring.fill": "\(ring.fill)",
+            ])
+            cut()
+        }
+        thread.join()
+        self.thread = nil
+    }
+
+    /// Milliseconds of the grace period left once stop was asked; nil while running.
+    private func graceLeftMs() -> Int64? {
+        guard let asked = stopAskedAtMs.withLock({ $0 }) else { return nil }
+        return Int64(config.shutdownGraceMs) - (Int64(Clock.monotonicNanoseconds() / 1_000_000) - asked)
     }
 
     private func run() {
         let store = makeSink()
-        defer { store.disconnect() }
+        interruptAttempt.withLock { $0 = store.makeInterrupt() }
+        defer {
+            store.disconnect()
+            done.withLock {
+                isDone = true
+                done.broadcast()
+            }
+        }
         let capacity = config.maxRows
         let batch = UnsafeMutablePointer<StampedReading>.allocate(capacity: capacity)
         defer { batch.deallocate() }
@@ -185,10 +235,17 @@ public final class ReadingWriter: @unchecked Sendable {
             counters.batchStartedAtMs.store(Clock.wallMilliseconds(), ordering: .relaxed)
             let rows = UnsafeBufferPointer(start: batch, count: n)
             guard let inserted = commitWithRetry(store, rows, &pendingEvents) else {
-                stopWithoutDatabase(batch: batch, count: n, fromSpool: spoolEnd != nil, capacity: capacity)
+                stopWithoutDatabase(batch: batch, count: n, fromSpool: spoolEnd != nil, capacity: capacity,
+                                    events: pendingEvents)
                 return
             }
             if let spool {
+                if !pendingEvents.isEmpty && keptEventsOnDisk {
+                    // The events an earlier stop kept went in with this batch (they are
+                    // queued first): the file has done its work.
+                    spool.linkEvents.remove()
+                    keptEventsOnDisk = false
+                }
                 spool.writerCommitted()
                 if let end = spoolEnd {
                     spool.commit(through: end, count: n, lastReceivedAtMs: rows.last?.receivedAtMs)
@@ -262,7 +319,8 @@ public final class ReadingWriter: @unchecked Sendable {
     /// it came from the spool, where it still is) and what is left in the ring go in front of
     /// the spooled readings, and the next start writes them: nothing is lost. Without one,
     /// they are counted as abandoned and logged.
-    private func stopWithoutDatabase(batch: UnsafeMutablePointer<StampedReading>, count n: Int, fromSpool: Bool, capacity: Int) {
+    private func stopWithoutDatabase(batch: UnsafeMutablePointer<StampedReading>, count n: Int, fromSpool: Bool, capacity: Int,
+                                     events held: [LinkEvent]) {
         var spooled = 0, abandoned = 0
         func keep(_ rows: UnsafeBufferPointer<StampedReading>) {
             if let spool {
@@ -283,6 +341,22 @@ public final class ReadingWriter: @unchecked Sendable {
             batch.deinitialize(count: m)
         }
         spool?.sync()
+        // The sessions and gaps of those readings, and any the reader reported while
+        // stopping: beside the spool, or a gap seen only in memory would be stored nowhere.
+        let unstored = held + events.takeAll()
+        var eventsKept = 0
+        if let spool, !unstored.isEmpty {
+            do {
+                try spool.linkEvents.save(unstored)
+                eventsKept = unstored.count
+            } catch {
+                logger.critical("link events not kept at shutdown: the sessions and gaps they describe will be missing", metadata: [
+                    "link.events": "\(unstored.count)", "spool.error": "\(error)",
+                ])
+            }
+        } else if !unstored.isEmpty {
+            logger.critical("link events not stored at shutdown (no spool)", metadata: ["link.events": "\(unstored.count)"])
+        }
         _abandoned.withLock { $0 += abandoned }
         _spooledAtShutdown.withLock { $0 += spooled }
         if abandoned > 0 {
@@ -291,7 +365,7 @@ public final class ReadingWriter: @unchecked Sendable {
             ])
         } else {
             logger.notice("database unreachable at shutdown: the rest is in the spool for the next start", metadata: [
-                "spool.kept": "\(spooled)", "spool.pending": "\(spool?.pending ?? 0)", "store.error": "\(counters.lastError ?? "")",
+                "spool.kept": "\(spooled)", "spool.link_events_kept": "\(eventsKept)", "spool.pending": "\(spool?.pending ?? 0)", "store.error": "\(counters.lastError ?? "")",
             ])
         }
         counters.inFlight.store(0, ordering: .relaxed)
@@ -311,7 +385,9 @@ public final class ReadingWriter: @unchecked Sendable {
             let wait: Int
             do {
                 if !counters.connected.load(ordering: .relaxed) {
-                    try sink.connect()
+                    let left = graceLeftMs()
+                    if let left, left <= 0 { return nil }
+                    try sink.connect(within: left.map { .milliseconds($0) })
                     counters.connected.store(true, ordering: .relaxed)
                     counters.connects.add(1)
                     logger.info("database connected")

@@ -66,11 +66,19 @@ public final class BatchTransaction {
         MariaDB.threadEnd()
     }
 
+    /// Cuts the connection from another thread (the shutdown deadline; see
+    /// `ConnectionInterrupter`). Lives as long as the transaction, across reconnects.
+    public let interrupter = ConnectionInterrupter()
+
     /// Connects (migrating the schema once per process) and prepares the statements.
-    public func connect() throws {
+    /// - Parameter limit: at most this long to connect (the time a shutdown has left).
+    public func connect(within limit: Duration? = nil) throws {
         disconnect()
-        let c = try Connections.open(dsn, profile: .writer)
+        var profile = Connections.Profile.writer
+        if let limit { profile.connectTimeout = min(profile.connectTimeout, limit) }
+        let c = try Connections.open(dsn, profile: profile)
         connection = c
+        interrupter.attach(c.socketDescriptor)
         switch method {
         case .arrayBinding: inserter = ArrayBindingInserter(connection: c, maxBatchSize: maxRows)
         case .multiRow: inserter = MultiRowInserter(connection: c)
@@ -141,6 +149,7 @@ public final class BatchTransaction {
         inserter = nil
         recorder = nil
         eventRecorder = nil
+        interrupter.detach()
         connection?.close()
         connection = nil
     }

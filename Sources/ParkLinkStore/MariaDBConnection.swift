@@ -64,6 +64,14 @@ public final class MariaDBConnection {
     /// True until `close()` (or a failed `reconnect()`).
     public var isOpen: Bool { handle != nil }
 
+    /// The connection's socket descriptor, for a `ConnectionInterrupter`; nil when closed.
+    /// The corresponding C function is `mysql_get_socket`.
+    public var socketDescriptor: Int32? {
+        guard let handle else { return nil }
+        let fd = Int32(mysql_get_socket(handle))
+        return fd >= 0 ? fd : nil
+    }
+
     /// Closes the current connection (if any) and connects again with the same DSN and
     /// options. Prepared statements of the old connection become invalid (`generation`
     /// changes); the inserters re-prepare by themselves. On failure the connection stays

@@ -216,3 +216,25 @@ extension FileSystem {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }
+
+extension FileSystem {
+    /// Replaces `path` with `bytes` so that a crash at any moment leaves either the old file
+    /// or the new one, never a torn mix: write a temporary file beside it, make it durable,
+    /// rename it over `path`, make the rename durable. The corresponding C functions are
+    /// `open`, `write`, `fdatasync`, `rename`.
+    public static func replaceAtomically(_ path: String, with bytes: [UInt8], mode: mode_t = 0o640) throws(SystemError) {
+        let temporary = path + ".tmp"
+        do {
+            let fd = try FileDescriptor.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: mode)
+            defer { fd.close() }
+            var failure: SystemError?
+            bytes.withUnsafeBytes { p in
+                do throws(SystemError) { try fd.writeAll(p) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            try fd.syncData()
+        }
+        try syscall("rename(\(temporary), \(path))") { rename(temporary, path) }
+        syncDirectory(directoryName(path))
+    }
+}

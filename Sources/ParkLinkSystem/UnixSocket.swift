@@ -118,3 +118,12 @@ public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "pid \(pid), uid \(uid), gid \(gid)" }
 }
+
+public enum SocketControl {
+    /// Ends both directions of a connected socket without closing the descriptor: a thread
+    /// blocked reading or writing it returns at once (end of file, or EPIPE), and the owner
+    /// still closes it exactly once. The corresponding C function is `shutdown(SHUT_RDWR)`.
+    public static func shutdownBothWays(_ fd: Int32) throws(SystemError) {
+        try syscall("shutdown(\(fd))") { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+}

@@ -17,7 +17,7 @@ struct ReadingWriterRestartTests {
         let stored: [SessionKey: UInt64]
         var events: [LinkEvent] = []
         init(stored: [SessionKey: UInt64]) { self.stored = stored }
-        func connect() throws {}
+        func connect(within limit: Duration?) throws {}
         func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int {
             self.events += events
             return rows.count

@@ -45,6 +45,8 @@ public final class Spool: @unchecked Sendable {
         /// The lowest spooled seq of each session: after a crash, the readings between the
         /// stored ones and these were in the dead run's ring (see `ReadingWriter`).
         public var first: [SessionKey: UInt64] = [:]
+        /// Link events a stop with the database down left unstored (see `PendingLinkEvents`).
+        public var linkEvents = PendingLinkEvents.Contents()
     }
 
     /// Where the writer has read to: a segment and a byte offset in it.
@@ -62,6 +64,8 @@ public final class Spool: @unchecked Sendable {
 
     public let config: Config
     public let recovery: Recovery
+    /// Where a stop with the database down keeps the link events it could not store.
+    public let linkEvents: PendingLinkEvents
     let lock = ConditionLock()
     var segments: [Segment] = []
     var appendFD: FileDescriptor?
@@ -94,6 +98,7 @@ public final class Spool: @unchecked Sendable {
     public init(config: Config) throws {
         self.config = config
         try FileSystem.makeDirectory(config.directory)
+        linkEvents = PendingLinkEvents(path: config.directory + "/link-events")
         var found: [(UInt64, String)] = []
         for name in try FileSystem.list(config.directory) where name.hasPrefix("seg-") && name.hasSuffix(".spool") {
             if let n = UInt64(name.dropFirst(4).dropLast(6)) { found.append((n, config.directory + "/" + name)) }
@@ -121,6 +126,7 @@ public final class Spool: @unchecked Sendable {
             recovery.readings += scan.readings
             totalBytes += scan.goodBytes
         }
+        recovery.linkEvents = linkEvents.load()
         pendingReadings = recovery.readings
         oldestAtMs = oldest
         self.recovery = recovery
