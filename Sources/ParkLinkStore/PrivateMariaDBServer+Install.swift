@@ -3,6 +3,7 @@
 
 import Foundation
 import Logging
+import ParkLinkSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -40,11 +41,14 @@ extension PrivateMariaDBServer {
         try? fm.removeItem(atPath: dataDirectory)
         // A private tmpdir: the bootstrap server's temporary tables otherwise go to /tmp,
         // where concurrent installs were seen to trip over each other.
+        // Socket authentication: root and the user running this (the owner) log in as
+        // themselves, nobody else, and there is no password to leak.
+        let owner = Accounts.user(Accounts.effectiveUserID)?.name ?? "root"
         var args = [
             "--no-defaults", "--datadir=\(dataDirectory)", "--tmpdir=\(baseDirectory)/tmp",
-            "--auth-root-authentication-method=normal", "--skip-test-db",
+            "--auth-root-authentication-method=socket", "--auth-root-socket-user=\(owner)", "--skip-test-db",
         ]
-        if geteuid() == 0 { args.append("--user=root") }
+        args += try userArguments()
         logger.info("initialising MariaDB datadir", metadata: ["db.datadir": "\(dataDirectory)"])
         _ = fm.createFile(atPath: installLogPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: installLogPath))
@@ -61,7 +65,7 @@ extension PrivateMariaDBServer {
             throw PrivateMariaDBServerError.installFailed(
                 status: process.terminationStatus, logPath: installLogPath, logTail: Self.tail(of: installLogPath))
         }
-        _ = fm.createFile(atPath: installedMarker, contents: Data("ok\n".utf8))
+        _ = fm.createFile(atPath: installedMarker, contents: Data("ok\nauth=socket\n".utf8))
     }
 
     static func tail(of path: String, bytes: Int = 2000) -> String {

@@ -33,6 +33,7 @@ extension PrivateMariaDBServer {
                                                     attributes: [.posixPermissions: 0o700])
             // Before anything can fail, so a failed start is cleaned up too.
             try startWatchdogIfNeeded()
+            if let account = try serverAccount() { try prepareDirectories(for: account) }
             try installIfNeeded()
             try? FileManager.default.removeItem(atPath: pidFilePath)
             let pid = try spawnServer(server)

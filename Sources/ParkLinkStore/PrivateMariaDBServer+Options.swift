@@ -77,7 +77,7 @@ extension PrivateMariaDBServer {
             "--innodb-flush-log-at-trx-commit=\(options.flushLogAtTrxCommit)",
             "--innodb-file-per-table=1",
         ]
-        if geteuid() == 0 { args.append("--user=root") }
+        args += try userArguments()
         if let requested = options.port {
             // Port 0: pick a free port once and keep it across restarts (a client reconnecting
             // after a crash test must find the server where it was).

@@ -40,6 +40,8 @@ public enum PrivateMariaDBServerError: Error, Sendable, CustomStringConvertible 
     case serverExited(status: String, logPath: String, logTail: String)
     case startTimeout(seconds: Int, logPath: String, logTail: String)
     case stopTimeout(pid: Int32, seconds: Int)
+    case noServiceAccount(tried: [String])
+    case unreachable(directory: String, account: String, stateDirectory: String)
     case io(String)
 
     public var description: String {
@@ -58,6 +60,10 @@ public enum PrivateMariaDBServerError: Error, Sendable, CustomStringConvertible 
             "mariadbd did not answer within \(s) s; see \(log):\n\(tail)"
         case .stopTimeout(let pid, let s):
             "mariadbd (pid \(pid)) did not exit within \(s) s of the shutdown request"
+        case .noServiceAccount(let tried):
+            "the private MariaDB never runs as root, and there is no account to run it as (tried \(tried.joined(separator: ", "))): create one with `parklink install` or `useradd --system parklink`"
+        case .unreachable(let directory, let account, let state):
+            "the private MariaDB runs as '\(account)', which cannot enter \(directory) on the way to \(state): choose a state directory it can reach (e.g. --state-dir /var/lib/parklink), or `chmod o+x \(directory)`"
         case .io(let message):
             message
         }
@@ -72,8 +78,9 @@ public enum PrivateMariaDBServerError: Error, Sendable, CustomStringConvertible 
 /// Layout under `<stateDirectory>/mariadb/`: `data/` (the datadir), `mariadb.sock`,
 /// `mariadbd.pid`, `mariadbd.log` (server log), `install.log`, `tmp/`. The server runs
 /// detached in its own session (`setsid`), so it outlives the process that started it;
-/// `start()` on a running server just returns its DSN. The root account has no password
-/// and is reachable through the socket only (`mysql://root@localhost/parklink?socket=…`).
+/// `start()` on a running server just returns its DSN. It never runs as root (see
+/// `serverAccount()`), and only root and its owner log in, by socket authentication
+/// (`mysql://OWNER@localhost/parklink?socket=…`, no password; see `loginUser`).
 ///
 /// Sendable: the stored properties are immutable and the little mutable state sits in a
 /// `Mutex`; every method may be called from any thread.
@@ -136,7 +143,7 @@ public final class PrivateMariaDBServer: Sendable {
 
     /// The DSN of the server's database (over the socket).
     public var dsn: DSN {
-        DSN(user: "root", password: nil, transport: .unixSocket(path: socketPath), database: options.databaseName)
+        DSN(user: loginUser, password: nil, transport: .unixSocket(path: socketPath), database: options.databaseName)
     }
 
     /// The loopback TCP port the running server listens on, when `options.port` is set.

@@ -238,3 +238,39 @@ extension FileSystem {
         syncDirectory(directoryName(path))
     }
 }
+
+extension FileSystem {
+    /// Gives `path` (not following a symbolic link) to `uid`:`gid`. The corresponding C
+    /// function is `lchown`.
+    public static func setOwner(_ path: String, _ uid: uid_t, _ gid: gid_t) throws(SystemError) {
+        try syscall("chown(\(path))") { lchown(path, uid, gid) }
+    }
+
+    /// `setOwner` on `path` and everything under it (symbolic links themselves, never
+    /// their targets), skipping what already has that owner.
+    public static func setOwnerRecursively(_ path: String, _ uid: uid_t, _ gid: gid_t) throws(SystemError) {
+        var st = stat()
+        try syscall("lstat(\(path))") { fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) }
+        if st.st_uid != uid || st.st_gid != gid { try setOwner(path, uid, gid) }
+        guard st.st_mode & S_IFMT == S_IFDIR else { return }
+        for name in try list(path) { try setOwnerRecursively(path + "/" + name, uid, gid) }
+    }
+
+    /// Whether `user` (with the groups in `groups`) may search (`x`) every directory from
+    /// the root down to `path`, judged from the mode bits as the kernel would (ACLs
+    /// aside); the first directory that stops it otherwise.
+    public static func firstUnsearchableDirectory(to path: String, for user: uid_t, groups: [gid_t]) -> String? {
+        guard user != 0 else { return nil }
+        var directories = ["/"], prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            directories.append(prefix)
+        }
+        for directory in directories {
+            guard let s = try? status(directory), s.kind == .directory else { return directory }
+            let bit: mode_t = s.owner == user ? 0o100 : groups.contains(s.group) ? 0o010 : 0o001
+            if s.permissions & bit == 0 { return directory }
+        }
+        return nil
+    }
+}

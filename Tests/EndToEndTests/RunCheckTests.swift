@@ -188,6 +188,9 @@ struct RunCheckTests {
     func relativeStateDirectoryWithPrivateServer() throws {
         let pty = try PseudoTerminal()
         let cwd = Repository.temporaryDirectory("plrel")
+        // Searchable by others (as a working directory usually is): the private server runs
+        // as a service account when root starts it, and must reach st4.
+        try FileSystem.setPermissions(cwd, 0o755)
         try FileSystem.makeDirectory(cwd + "/st4", mode: 0o777)
         try FileSystem.setPermissions(cwd + "/st4", 0o777)
         let server = PrivateMariaDBServer(stateDirectory: cwd + "/st4")

@@ -54,6 +54,12 @@ struct TLSTests {
             try openssl(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                          "-days", "2", "-extfile", "\(name).ext", "-out", "\(name).pem"], in: dir)
         }
+        // The private server never runs as root: like any server's, its certificate and
+        // key must be readable by the account it runs as (a test CA: readable by all).
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/" + name)
+        }
         return c
     }
 
