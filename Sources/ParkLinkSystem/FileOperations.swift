@@ -124,6 +124,18 @@ public enum FileSystem {
         try syscall("chown(\(path), group \(gid))") { chown(path, uid_t.max, gid) }
     }
 
+    /// Gives `path` to `uid` and `gid`. The corresponding C function is `chown`.
+    public static func setOwner(_ path: String, _ uid: uid_t, _ gid: gid_t) throws(SystemError) {
+        try syscall("chown(\(path), \(uid):\(gid))") { chown(path, uid, gid) }
+    }
+
+    /// Puts `source` in the place of `destination` in one step: a reader sees the old file
+    /// or the new one, never half of one, and a running program keeps its old copy.
+    /// The corresponding C function is `rename`.
+    public static func rename(_ source: String, to destination: String) throws(SystemError) {
+        try syscall("rename(\(source), \(destination))") { Glibc.rename(source, destination) }
+    }
+
     public static func remove(_ path: String) throws(SystemError) {
         try syscall("unlink(\(path))") { unlink(path) }
     }

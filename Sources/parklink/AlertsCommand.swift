@@ -60,11 +60,7 @@ struct AlertsCommand: ParsableCommand {
 /// One request to the daemon; any failure (not running, an `error` reply, a version
 /// mismatch) is printed and exits 1.
 private func ask<T>(_ global: GlobalOptions, _ request: (_ socket: String) throws -> T) -> T {
-    do {
-        return try request(global.state().statusSocket)
-    } catch {
-        fail("\(error)")
-    }
+    global.askDaemon(request)
 }
 
 private func printJSON<T: Encodable>(_ value: T) {

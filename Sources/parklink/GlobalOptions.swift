@@ -4,13 +4,18 @@ import Logging
 import ParkLinkDaemon
 import ParkLinkStore
 
+extension LogLineFormat.Encoding: ExpressibleByArgument {}
+
 /// Options every subcommand that touches the appliance's state takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .customLong("state-dir"), help: "State directory (status socket, private database). Default: $PARKLINK_STATE_DIR, /var/lib/parklink under systemd, else ~/.local/state/parklink.")
+    @Option(name: .customLong("state-dir"), help: "State directory (status socket, private database). Default: $PARKLINK_STATE_DIR, /var/lib/parklink under systemd, else ~/.local/state/parklink; status and alerts then also try the directory /etc/parklink/parklink.toml names and /var/lib/parklink.")
     var stateDirectory: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+
+    @Option(name: .customLong("log-format"), help: "text (one line per event: level, label, message, key=value fields) or json (one object per line).")
+    var logFormat: LogLineFormat.Encoding = .text
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -22,11 +27,29 @@ struct GlobalOptions: ParsableArguments {
         StateDirectory.resolve(explicit: stateDirectory ?? config?.stateDirectory)
     }
 
-    /// Bootstraps logging once, for the executable (libraries only take a Logger).
+    /// Asks the daemon through `DaemonSearch`: the state directory given, else the
+    /// default one, the config file's and the system one, in that order. Says on stderr
+    /// which directory answered when it is not the first; any failure is printed, exit 1.
+    func askDaemon<T>(_ request: (_ socket: String) throws -> T) -> T {
+        let search = DaemonSearch.make(explicit: stateDirectory)
+        do {
+            let (value, used) = try search.ask(request)
+            if let note = search.note(for: used) {
+                FileHandle.standardError.write(Data(("parklink: " + note + "\n").utf8))
+            }
+            return value
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// Bootstraps logging once, for the executable (libraries only take a Logger): one
+    /// line per event on stderr, with the syslog priority in front under journald.
     func makeLogger(label: String = "parklink") -> Logger {
         let level = Logger.Level(rawValue: logLevel) ?? .info
+        let format = LogLineFormat(encoding: logFormat, journal: LogLineHandler.stderrIsJournal())
         LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
+            var h = LogLineHandler(label: label, format: format)
             h.logLevel = level
             return h
         }

@@ -7,7 +7,11 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show the running daemon's link, ring and store counters.",
-        discussion: "Exits 1 when no daemon is running in the state directory."
+        discussion: """
+            Without --state-dir it asks the daemon in your default state directory, else the one the \
+            directory in /etc/parklink/parklink.toml names, else the one in /var/lib/parklink (the service's), \
+            and says on stderr which one answered. Exits 1 when no daemon is running.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -21,13 +25,20 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        let socket = global.state().statusSocket
+        // Found once (see `GlobalOptions.askDaemon`); a watch stays with that daemon.
+        var socket: String?
         repeat {
             let snap: StatusSnapshot
-            do {
-                snap = try StatusClient.status(socket: socket)
-            } catch {
-                fail("\(error)")
+            if let socket {
+                do {
+                    snap = try StatusClient.status(socket: socket)
+                } catch {
+                    fail("\(error)")
+                }
+            } else {
+                let found = global.askDaemon { try (snapshot: StatusClient.status(socket: $0), socket: $0) }
+                snap = found.snapshot
+                socket = found.socket
             }
             if json {
                 do {

@@ -162,15 +162,16 @@ struct DaemonProcessTests {
 
         run.signal(SIGTERM)
         #expect(run.wait(timeoutSeconds: 60) == 0)
-        // The log says who asked, refused or not.
+        // The log says who asked, refused or not (one line each: message, then key=value,
+        // values with spaces quoted).
         let log = run.output.split(separator: "\n")
-        let refusal = log.first { $0.contains("status command refused") && $0.contains("status.peer_uid=\(outsider.uid) ") }
+        let refusal = log.first { $0.contains("parklink: status command refused ") && $0.contains("status.peer_uid=\(outsider.uid) ") }
         #expect(refusal?.contains("status.peer_pid=") == true, "\(run.output)")
-        #expect(refusal?.contains("status.command=ack all") == true)
-        let granted = log.first { $0.hasSuffix("status command") && $0.contains("status.peer_user=\(technician.name) ") }
-        #expect(granted?.contains("status.granted=member of group parklink") == true, "\(run.output)")
+        #expect(refusal?.contains(#"status.command="ack all""#) == true)
+        let granted = log.first { $0.contains("parklink: status command ") && $0.contains("status.peer_user=\(technician.name) ") }
+        #expect(granted?.contains(#"status.granted="member of group parklink""#) == true, "\(run.output)")
         #expect(granted?.contains("status.peer_uid=\(technician.uid) ") == true)
-        #expect(log.contains { $0.hasSuffix("status command") && $0.contains("status.peer_uid=0 ") && $0.contains("status.granted=root") })
+        #expect(log.contains { $0.contains("parklink: status command ") && $0.contains("status.peer_uid=0 ") && $0.contains("status.granted=root") })
     }
 
     /// A new database and a MariaDB user with a password who owns it; the DSN has no password.
