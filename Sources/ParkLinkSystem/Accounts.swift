@@ -145,24 +145,3 @@ public enum Accounts {
         }
     }
 }
-
-extension Accounts {
-    /// The account called `name`; nil if the database has none.
-    /// The corresponding C function is `getpwnam_r`.
-    public static func user(named name: String) throws(SystemError) -> UserAccount? {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var size = max(1_024, sysconf(Int32(_SC_GETPW_R_SIZE_MAX)))
-        while true {
-            var buffer = [CChar](repeating: 0, count: size)
-            let rc = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
-            if rc == ERANGE && size < 1 << 20 {
-                size *= 4
-                continue
-            }
-            guard rc == 0 else { throw SystemError(call: "getpwnam_r(\(name))", errno: rc) }
-            guard result != nil, let pwName = entry.pw_name else { return nil }
-            return UserAccount(name: String(cString: pwName), uid: entry.pw_uid, gid: entry.pw_gid)
-        }
-    }
-}

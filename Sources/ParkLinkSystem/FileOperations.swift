@@ -246,24 +246,21 @@ extension FileSystem {
             if let failure { throw failure }
             try fd.syncData()
         }
-        try syscall("rename(\(temporary), \(path))") { rename(temporary, path) }
+        try rename(temporary, to: path)
         syncDirectory(directoryName(path))
     }
 }
 
 extension FileSystem {
-    /// Gives `path` (not following a symbolic link) to `uid`:`gid`. The corresponding C
-    /// function is `lchown`.
-    public static func setOwner(_ path: String, _ uid: uid_t, _ gid: gid_t) throws(SystemError) {
-        try syscall("chown(\(path))") { lchown(path, uid, gid) }
-    }
-
-    /// `setOwner` on `path` and everything under it (symbolic links themselves, never
-    /// their targets), skipping what already has that owner.
+    /// Gives `path` and everything under it to `uid`:`gid` (symbolic links themselves,
+    /// never their targets), skipping what already has that owner. The corresponding C
+    /// functions are `lstat` and `lchown`.
     public static func setOwnerRecursively(_ path: String, _ uid: uid_t, _ gid: gid_t) throws(SystemError) {
         var st = stat()
         try syscall("lstat(\(path))") { fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) }
-        if st.st_uid != uid || st.st_gid != gid { try setOwner(path, uid, gid) }
+        if st.st_uid != uid || st.st_gid != gid {
+            try syscall("lchown(\(path), \(uid):\(gid))") { lchown(path, uid, gid) }
+        }
         guard st.st_mode & S_IFMT == S_IFDIR else { return }
         for name in try list(path) { try setOwnerRecursively(path + "/" + name, uid, gid) }
     }
