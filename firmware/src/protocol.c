@@ -1,9 +1,18 @@
 /* Encoders and the command decoder, byte for byte as PROTOCOL.md and vectors.json say. */
 #include "protocol.h"
 #include "config.h"
-#include <stdlib.h>
 #include <string.h>
+#ifdef __AVR__
 #include <util/crc16.h>
+#else
+/* The host build (firmware/test) has no avr-libc: the same update, written out. */
+static uint16_t _crc_xmodem_update(uint16_t crc, uint8_t data)
+{
+    crc ^= (uint16_t)data << 8;
+    for (uint8_t i = 0; i < 8; i++) crc = crc & 0x8000 ? (uint16_t)(crc << 1) ^ 0x1021 : (uint16_t)(crc << 1);
+    return crc;
+}
+#endif
 
 /* CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, not reflected, no final xor
  * (avr-libc's xmodem update is that polynomial, unreflected). */
@@ -25,9 +34,14 @@ static uint8_t put_str(uint8_t *out, uint8_t at, const char *s)
 
 static uint8_t put_u32(uint8_t *out, uint8_t at, uint32_t v)
 {
-    char digits[11];
-    ultoa(v, digits, 10);
-    return put_str(out, at, digits);
+    char digits[10];
+    uint8_t n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) out[at++] = (uint8_t)digits[--n];
+    return at;
 }
 
 static uint8_t put_field(uint8_t *out, uint8_t at, bool present, uint32_t v)
