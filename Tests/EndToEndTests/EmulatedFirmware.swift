@@ -32,10 +32,17 @@ final class EmulatedFirmware {
     static let directory = Repository.root + "/firmware"
 
     /// Builds one variant of the firmware and the bridge (`make -C firmware ...`); the ELF's path.
-    static func build(framing: String, synthetic: Bool = true) throws -> String {
-        try make(["variant", "FRAMING=\(framing)", "SYNTHETIC=\(synthetic ? 1 : 0)"])
+    /// With `flags` (e.g. `-DPARKLINK_SAMPLE_MS=5`), built apart in `build-test-NAME`.
+    static func build(framing: String, synthetic: Bool = true, flags: String? = nil, name: String? = nil) throws -> String {
+        var dir = "build-\(framing)\(synthetic ? "-synthetic" : "")"
+        var arguments = ["variant", "FRAMING=\(framing)", "SYNTHETIC=\(synthetic ? 1 : 0)"]
+        if let flags, let name {
+            dir = "build-test-\(name)"
+            arguments += ["CFLAGS_EXTRA=\(flags)", "VARIANT_DIR=\(dir)"]
+        }
+        try make(arguments)
         try make(["bridge"])
-        return directory + "/build-\(framing)\(synthetic ? "-synthetic" : "")/parklink-gateway.elf"
+        return directory + "/\(dir)/parklink-gateway.elf"
     }
 
     private static func make(_ arguments: [String]) throws {

@@ -93,4 +93,37 @@ struct FirmwareEmulatorTests {
         #expect(committed.map(\.seq) == (0..<UInt32(committed.count)).map { $0 }, "still no hole after the drain")
         #expect(gateway.stop() == 0, "the emulated firmware never crashed: \(gateway.process.output)")
     }
+
+    @Test("more readings than 115200 baud carries: the firmware drops and counts them (tx_dropped), never a seq, never a torn frame")
+    func transmitOverflowIsCounted() throws {
+        guard EmulatedFirmware.available else { return }
+        // Three sensors every 5 ms: about 18 KB/s of text for a UART that carries about 10.
+        let elf = try EmulatedFirmware.build(framing: "text", flags: "-DPARKLINK_SAMPLE_MS=5", name: "overflow")
+        let dsn = try TestDatabase.newDatabase("e2e_fw_overflow")
+        let gateway = try EmulatedFirmware(elf: elf)
+        let state = Repository.temporaryDirectory("plfwo")
+        let daemon = try ChildProcess(Repository.parklinkExecutable, [
+            "run", "--device", gateway.devicePath, "--framing", "text", "--db", dsn.description,
+            "--state-dir", state, "--log-level", "warning",
+        ], standardError: .merge)
+        defer {
+            daemon.signal(SIGKILL)
+            _ = gateway.stop()
+        }
+        let socket = StateDirectory(path: state).statusSocket
+        func status() -> StatusSnapshot? { try? StatusClient.status(socket: socket) }
+        let overflowing = eventually(timeoutSeconds: 120) {
+            guard let s = status() else { return false }
+            return s.link.gateway_tx_dropped >= 200 && s.link.heartbeats >= 3 && s.store.rows_committed >= 500
+        }
+        #expect(overflowing, "the HB reports drops: \(String(describing: status())), bridge: \(gateway.process.output)")
+        let s = try #require(status())
+        #expect(s.link.rejects_total == 0, "a frame that does not fit is not sent at all, never cut: \(s.link.rejects)")
+        #expect(s.link.gaps == 0 && s.link.missing_readings == 0, "a dropped reading takes no seq: no link gap")
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(timeoutSeconds: 60) == 0)
+        let seqs = try storedReadings(dsn).map(\.seq)
+        #expect(seqs == (0..<UInt32(seqs.count)).map { $0 }, "every seq the firmware gave out is stored")
+        #expect(try query(dsn, "SELECT COUNT(*) FROM link_gaps") == [["0"]])
+    }
 }
