@@ -17,17 +17,9 @@ public struct LatencyHistogram: Sendable, Equatable {
         if v > maxMs { maxMs = v }
     }
 
-    /// The samples recorded since `earlier` (a copy of this histogram taken before), as
-    /// (milliseconds, count) for each bucket that grew; the overflow bucket counts as 10 s.
-    /// For exporters that take one observation at a time.
-    public func counts(since earlier: LatencyHistogram) -> [(ms: Int, n: Int)] {
-        guard count != earlier.count else { return [] }
-        var out: [(ms: Int, n: Int)] = []
-        for i in buckets.indices where buckets[i] > earlier.buckets[i] {
-            out.append((i, buckets[i] - earlier.buckets[i]))
-        }
-        return out
-    }
+    /// Samples per bucket: index `i` counts latencies of `i` ms, the last one those of
+    /// 10 s and more. For exporters that rebuild the distribution elsewhere.
+    public var bucketCounts: [Int] { buckets }
 
     /// The smallest latency at or below which `p` (0…1) of the samples fall.
     public func percentile(_ p: Double) -> Int64? {

@@ -13,8 +13,9 @@ import Synchronization
 /// the metrics by the difference since the last scrape. So a scrape costs the reader
 /// nothing, and a metric and a `status` field never disagree about what they count. The
 /// one cost that grows with traffic is the latency histogram: swift-prometheus takes one
-/// observation per call, so each scrape replays the readings committed since the last one
-/// (about 30 ns each, on the metrics thread).
+/// observation per call, so each scrape replays the latencies committed since the last one
+/// on the metrics thread, at most `replayBudget` of them: above that rate the histogram
+/// trails `status` (its `_count` catches up at later scrapes) rather than a scrape taking long.
 public final class PipelineMetrics: Sendable {
     public struct Input: Sendable {
         public var snapshot: StatusSnapshot
@@ -29,10 +30,9 @@ public final class PipelineMetrics: Sendable {
     }
 
     /// The frame→commit latency buckets, in seconds (Prometheus adds +Inf).
-    public static let latencyBuckets: [Duration] = [
-        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2_500), .seconds(5), .seconds(10),
-    ]
+    public static let latencyBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    /// The most latencies one scrape replays into the histogram (see above).
+    public static let replayBudget = 100_000
 
     private let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
@@ -41,18 +41,19 @@ public final class PipelineMetrics: Sendable {
     /// What the last scrape exported, to move the counters by the difference.
     private struct State: Sendable {
         var exported: [String: Int] = [:]
-        var latency = LatencyHistogram()
+        /// Latencies already replayed, per `LatencyHistogram` bucket.
+        var replayed: [Int] = []
         var gauges: [String: CoreMetrics.Gauge] = [:]
         var counters: [String: CoreMetrics.Counter] = [:]
     }
 
-    private let latency: CoreMetrics.Timer
+    private let latency: CoreMetrics.Recorder
 
     public init() {
         var f = PrometheusMetricsFactory(registry: registry)
-        f.durationHistogramBuckets = ["parklink_commit_latency_seconds": Self.latencyBuckets]
+        f.valueHistogramBuckets = ["parklink_commit_latency_seconds": Self.latencyBuckets]
         factory = f
-        latency = CoreMetrics.Timer(label: "parklink_commit_latency_seconds", factory: f)
+        latency = CoreMetrics.Recorder(label: "parklink_commit_latency_seconds", aggregate: true, factory: f)
     }
 
     /// The Prometheus text exposition of `input`: moves every metric to it, then renders.
@@ -176,12 +177,18 @@ public final class PipelineMetrics: Sendable {
         }
     }
 
-    /// Records, into the Prometheus histogram, the latencies committed since the last scrape.
+    /// Records, into the Prometheus histogram, the latencies committed since the last scrape
+    /// (at most `replayBudget`; the rest at the next).
     private func replayLatency(_ s: inout State, _ now: LatencyHistogram) {
-        let delta = now.counts(since: s.latency)
-        for (ms, n) in delta {
-            for _ in 0..<n { latency.recordMilliseconds(ms) }
+        let counts = now.bucketCounts
+        if s.replayed.count != counts.count { s.replayed = [Int](repeating: 0, count: counts.count) }
+        var budget = Self.replayBudget
+        for ms in counts.indices where counts[ms] > s.replayed[ms] && budget > 0 {
+            let n = min(counts[ms] - s.replayed[ms], budget)
+            let seconds = Double(ms) / 1_000
+            for _ in 0..<n { latency.record(seconds) }
+            s.replayed[ms] += n
+            budget -= n
         }
-        s.latency = now
     }
 }
