@@ -8,7 +8,7 @@ import Testing
 
 /// The real gateway firmware, built from `firmware/` and run in simavr, read by `parklink run`
 /// as a separate process: what the appliance would see from an Uno on its USB port.
-@Suite("End to end: the gateway firmware in an AVR emulator", .serialized, .timeLimit(.minutes(5)))
+@Suite("End to end: the gateway firmware in an AVR emulator", .serialized, .timeLimit(.minutes(10)))
 struct FirmwareEmulatorTests {
     /// The reference board's pin table (firmware/src/sensors.c): sensor 1 has every meter and
     /// its LED on D3 (red), D4 (green), D5 (blue); sensor 2 a ranger only; sensor 3 nothing
