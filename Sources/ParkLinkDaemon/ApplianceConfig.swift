@@ -44,6 +44,9 @@ public struct ApplianceConfig: Sendable {
     public var spoolHighWaterPercent = 50
     // [state]
     public var stateDirectory: String?
+    // [metrics]
+    /// Where `run` serves Prometheus metrics (`GET /metrics`); nil: not at all (the default).
+    public var metricsListen: TCPAddress?
     // [sampler]
     public var samplerIntervalSeconds = 5.0
     /// How often each sensor's health is appended to `sensor_health_history`.
@@ -82,7 +85,7 @@ public struct ApplianceConfig: Sendable {
 
     static func parse(_ doc: TOMLDocument) throws -> ApplianceConfig {
         var c = ApplianceConfig()
-        let sections = ["link", "database", "pipeline", "spool", "state", "sampler", "zone", "bay"]
+        let sections = ["link", "database", "pipeline", "spool", "state", "metrics", "sampler", "zone", "bay"]
         for key in doc.root.keys where !sections.contains(key) {
             let best = sections.min { editDistance($0, key) < editDistance($1, key) }!
             throw ConfigError(file: doc.path, line: doc.line(of: key, in: nil) ?? doc.line(of: "", in: key),
@@ -174,6 +177,17 @@ public struct ApplianceConfig: Sendable {
         }
         if var s = try table("state") {
             c.stateDirectory = try s.string("directory", fix: "directory = \"/var/lib/parklink\"")
+            try s.rejectUnknownKeys()
+        }
+        if var s = try table("metrics") {
+            let fix = "listen = \"127.0.0.1:9464\" (HOST:PORT; an IPv6 address in brackets: \"[::1]:9464\")"
+            if let v = try s.string("listen", fix: fix) {
+                do {
+                    c.metricsListen = try TCPAddress(parsing: v)
+                } catch {
+                    throw doc.error("metrics", "listen", "`listen` in [metrics]: \(error.text) is not an address to listen on (\(error.reason))", fix: fix)
+                }
+            }
             try s.rejectUnknownKeys()
         }
         if var s = try table("sampler") {

@@ -19,6 +19,7 @@ public enum ApplianceRunner {
         public var baud: UInt32?
         public var stateDirectory: String?
         public var insertMethod: ApplianceConfig.InsertMethod?
+        public var metricsListen: TCPAddress?
         public init() {}
     }
 
@@ -39,6 +40,7 @@ public enum ApplianceRunner {
         if let v = o.baud { c.baud = v }
         if let v = o.stateDirectory { c.stateDirectory = FileSystem.absolutePath(v) }
         if let v = o.insertMethod { c.insertMethod = v }
+        if let v = o.metricsListen { c.metricsListen = v }
         return c
     }
 
@@ -72,6 +74,16 @@ public enum ApplianceRunner {
         pipeline.alertDesk = AlertDesk(sampler: sampler, dsn: dsn)
     }
 
+    /// The Prometheus endpoint over `pipeline`'s counters (`PipelineMetrics`), bound and not yet started.
+    public static func metricsServer(for pipeline: Pipeline, at address: TCPAddress, logger: Logger) throws -> MetricsServer {
+        let metrics = PipelineMetrics()
+        return try MetricsServer(address: address, logger: logger) { [weak pipeline] in
+            guard let pipeline else { return [] }
+            return metrics.render(.init(snapshot: pipeline.snapshot(), latency: pipeline.storeCounters.latency,
+                                        lastCommitAtMs: pipeline.storeCounters.lastCommitAtMs.load(ordering: .relaxed)))
+        }
+    }
+
     /// Runs until a termination signal; returns the process exit code.
     /// `Signals.blockTermination()` must have been called before any thread started.
     public static func run(config c: ApplianceConfig, logger: Logger, until stop: () -> Void = { _ = Signals.waitForTermination() }) throws -> Int32 {
@@ -89,9 +101,13 @@ public enum ApplianceRunner {
             options: .init(config: c, device: device, state: state, databaseLabel: dsn.description),
             dsn: dsn, logger: logger)
         attachSampler(to: pipeline, config: c, state: state, dsn: dsn, logger: logger)
+        // Bound before the pipeline starts: a port in use stops `run` before it reads anything.
+        let metrics = try c.metricsListen.map { try metricsServer(for: pipeline, at: $0, logger: logger) }
         try pipeline.start()
+        metrics?.start()
         stop()
         let abandoned = pipeline.stop()
+        metrics?.stop()
         if c.dsn == nil, ProcessInfo.processInfo.environment["INVOCATION_ID"] != nil {
             // Under systemd (KillMode=mixed) the private server outlives the drain above and
             // would then be SIGKILLed with the rest of the unit: shut it down cleanly now.

@@ -17,6 +17,9 @@ public struct LatencyHistogram: Sendable, Equatable {
         if v > maxMs { maxMs = v }
     }
 
+    /// Samples per bucket: index `i` counts latencies of `i` ms, the last one those of
+    /// 10 s and more. For exporters that rebuild the distribution elsewhere.
+    public var bucketCounts: [Int] { buckets }
 
     /// The smallest latency at or below which `p` (0…1) of the samples fall.
     public func percentile(_ p: Double) -> Int64? {

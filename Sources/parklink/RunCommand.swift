@@ -37,11 +37,20 @@ struct RunCommand: ParsableCommand {
     var config: String?
     @Option(name: .customLong("insert-method"), help: "array-binding (default) or multi-row.")
     var insertMethod: ApplianceConfig.InsertMethod?
+    @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics on GET /metrics at HOST:PORT, e.g. 127.0.0.1:9464 (off by default).")
+    var metricsListen: String?
     @Flag(name: .long, help: "Check the config, device, state directory and database without starting anything; one line each, exit 0 if all are ok, else 1.")
     var check = false
 
     func validate() throws {
         if let b = baud, !(50...4_000_000).contains(b) { throw ValidationError("--baud must be between 50 and 4000000") }
+        if let m = metricsListen {
+            do {
+                _ = try TCPAddress(parsing: m)
+            } catch {
+                throw ValidationError("--metrics-listen: \(error)")
+            }
+        }
     }
 
     func run() throws {
@@ -53,6 +62,7 @@ struct RunCommand: ParsableCommand {
         o.baud = baud
         o.stateDirectory = global.stateDirectory
         o.insertMethod = insertMethod
+        o.metricsListen = metricsListen.flatMap { try? TCPAddress(parsing: $0) }
         warnIfPasswordInArguments(db)
         if check {
             let results = ApplianceCheck.run(configFile: config, overrides: o)

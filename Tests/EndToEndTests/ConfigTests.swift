@@ -106,6 +106,18 @@ struct ConfigTests {
         #expect(framing.fix.contains("\"text\" or \"binary\""))
     }
 
+    @Test("[metrics] listen: off when absent, an address when given, its line and the form when wrong")
+    func metricsListen() throws {
+        #expect(try ApplianceConfig.parse(text: "[link]\nbaud = 9600\n").metricsListen == nil, "off by default")
+        let on = try ApplianceConfig.parse(text: "[metrics]\nlisten = \"127.0.0.1:9464\"\n")
+        #expect(on.metricsListen?.description == "127.0.0.1:9464")
+        let bad = try #require(error("[metrics]\n\nlisten = \"9464\"\n"))
+        #expect(bad.line == 3)
+        #expect(bad.fix.contains("127.0.0.1:9464"))
+        let key = try #require(error("[metrics]\nlisten_address = \"127.0.0.1:9464\"\n"))
+        #expect(key.fix.contains("did you mean `listen`?"))
+    }
+
     @Test("broken TOML is reported at its line")
     func brokenSyntax() throws {
         let e = try #require(error("[link]\ndevice = \n"))

@@ -64,6 +64,11 @@ public enum SampleConfig {
         # here (the unit's StateDirectory=); elsewhere needs ReadWritePaths= in the unit.
         directory = "/var/lib/parklink"
 
+        [metrics]
+        # Prometheus text on GET /metrics at this address (off when absent). Loopback
+        # unless a scraper elsewhere needs it: the counters show the car park's traffic.
+        #listen = "127.0.0.1:9464"
+
         [sampler]
         # Seconds between the sampler's runs (health, alerts, zones, forecasts).
         #interval_seconds = 5
