@@ -6,6 +6,7 @@ import ParkLinkProtocol
 import ParkLinkSampler
 import ParkLinkStore
 import ParkLinkSystem
+import Synchronization
 
 /// The running appliance: reader → ring → writer, plus the status socket.
 ///
@@ -35,6 +36,8 @@ public final class Pipeline: @unchecked Sendable {
     public let ring: RingBuffer<StampedReading>
     public let sessions = SessionTable()
     public let events = LinkEventQueue()
+    /// Set when `stop()` begins: from then on the link is closed on purpose.
+    private let stopping = Atomic<Bool>(false)
     public let linkCounters = LinkCounters()
     public let storeCounters = StoreCounters()
     /// Per-sensor state from committed readings, for the sampler.
@@ -179,6 +182,7 @@ public final class Pipeline: @unchecked Sendable {
     /// (non-zero only if the database stayed down through the grace period).
     public func stop() -> Int {
         logger.info("stopping: reader first, then draining the ring", metadata: ["ring.fill": "\(ring.fill)"])
+        stopping.store(true, ordering: .relaxed)
         writer.beginStop()
         reader.stop()
         writer.finish()
@@ -251,9 +255,11 @@ public final class Pipeline: @unchecked Sendable {
     public func alertCounters() -> PipelineCounters {
         let batchStarted = storeCounters.batchStartedAtMs.load(ordering: .relaxed)
         return PipelineCounters(
-            // Not yet tried is not down: no alert in the first moments after start.
+            // Not yet tried is not down: no alert in the first moments after start. Nor is
+            // a link this daemon closed on purpose to stop: a shutdown is no LINK_DOWN.
             linkUp: linkCounters.connected.load(ordering: .relaxed)
-                || (linkCounters.opens.value == 0 && linkCounters.openFailures.value == 0),
+                || (linkCounters.opens.value == 0 && linkCounters.openFailures.value == 0)
+                || stopping.load(ordering: .relaxed),
             framesLost: UInt64(linkCounters.missingReadings.value),
             ringCount: ring.fill, ringCapacity: ring.capacity, spoolPending: spool?.pending ?? 0,
             // Down: a batch in hand and nothing committed for 10 s, whatever the reason

@@ -11,19 +11,9 @@ import Testing
 /// the next start. Each test has a MariaDB server of its own.
 @Suite("Shutdown with the database away: bounded, and nothing forgotten", .serialized, .timeLimit(.minutes(5)))
 struct ShutdownEndToEndTests {
-    func server(_ label: String) throws -> (PrivateMariaDBServer, DSN) {
-        MariaDB.initializeLibrary()
-        let server = try PrivateMariaDBServer.temporary()
-        let base = try server.start()
-        let admin = try MariaDBConnection(dsn: base.withDatabase(nil))
-        defer { admin.close() }
-        _ = try admin.execute("CREATE DATABASE IF NOT EXISTS `\(label)`")
-        return (server, base.withDatabase(label))
-    }
-
     @Test("a gateway reboot and a seq gap seen while the database is down are stored by the next start")
     func linkEventsOutliveTheStop() throws {
-        let (server, dsn) = try server("stop_events")
+        let (server, dsn) = try privateServer("stop_events")
         defer { try? server.destroy() }
         // 4,000/s: the gap (seqs 12,000–12,009 never sent) at about 3 s, the reboot at 4 s.
         let gateway = try IndependentGateway(arguments: [
@@ -51,13 +41,7 @@ struct ShutdownEndToEndTests {
         _ = try server.start()
         let second = try pipeline()
         #expect(second.spool?.recovery.linkEvents.events.count == kept.events.count, "the next start finds them")
-        try second.start()
-        _ = try gateway.finish()
-        #expect(eventually(timeoutSeconds: 60) {
-            let s = second.snapshot()
-            return second.spool?.pending == 0 && s.accounting.in_flight == 0 && s.accounting.balanced
-        })
-        #expect(second.stop() == 0)
+        try drainThenStop(second, gateway)
 
         let gaps = try query(dsn, "SELECT first_missing_seq, missing_count, reason FROM link_gaps")
         // (Between the two runs nobody reads the pty and the gateway drops what does not
@@ -74,7 +58,7 @@ struct ShutdownEndToEndTests {
 
     @Test("SIGTERM while the server is stalled: the stop ends by its grace period, not the 30-s read timeout, and nothing is lost")
     func stallCutAtTheDeadline() throws {
-        let (server, dsn) = try server("stop_stall")
+        let (server, dsn) = try privateServer("stop_stall")
         defer { try? server.destroy() }
         let gateway = try IndependentGateway(arguments: [
             "--framing", "binary", "--rate", "4000", "--count", "16000", "--sensors", "100", "--seed", "9",
@@ -101,15 +85,21 @@ struct ShutdownEndToEndTests {
         lock.close()
 
         let second = try pipeline()
-        try second.start()
-        _ = try gateway.finish()
-        #expect(eventually(timeoutSeconds: 60) {
-            let s = second.snapshot()
-            return second.spool?.pending == 0 && s.accounting.in_flight == 0 && s.accounting.balanced
-        })
-        #expect(second.stop() == 0)
+        try drainThenStop(second, gateway)
         let stored = try storedReadings(dsn)
         #expect(Set(stored).count == stored.count, "the cut batch is not stored twice")
         #expect(stored.count == first.linkCounters.readings.value + second.linkCounters.readings.value, "0 lost")
+    }
+
+    /// Starts the next run, lets the gateway finish, waits until the spool is written and
+    /// every reading accounted for, and stops it cleanly.
+    func drainThenStop(_ run: Pipeline, _ gateway: IndependentGateway) throws {
+        try run.start()
+        _ = try gateway.finish()
+        #expect(eventually(timeoutSeconds: 60) {
+            let s = run.snapshot()
+            return run.spool?.pending == 0 && s.accounting.in_flight == 0 && s.accounting.balanced
+        })
+        #expect(run.stop() == 0)
     }
 }

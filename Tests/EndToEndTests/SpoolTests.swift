@@ -13,17 +13,6 @@ import Testing
 /// test has a MariaDB server of its own (the others share one that must not be killed).
 @Suite("Spool: nothing lost while the database is away", .serialized, .timeLimit(.minutes(6)))
 struct SpoolEndToEndTests {
-    /// A private server, its DSN with a fresh database, and a way to stop it for good.
-    func server(_ label: String) throws -> (PrivateMariaDBServer, DSN) {
-        MariaDB.initializeLibrary()
-        let server = try PrivateMariaDBServer.temporary()
-        let base = try server.start()
-        let admin = try MariaDBConnection(dsn: base.withDatabase(nil))
-        defer { admin.close() }
-        _ = try admin.execute("CREATE DATABASE IF NOT EXISTS `\(label)`")
-        return (server, base.withDatabase(label))
-    }
-
     func expectEveryReadingStored(_ manifest: IndependentGateway.Manifest, _ dsn: DSN) throws {
         let expected = manifest.readings.sorted { $0.sortKey < $1.sortKey }
         let stored = try storedReadings(dsn)
@@ -34,7 +23,7 @@ struct SpoolEndToEndTests {
 
     @Test("the server killed for 8 s at 5,000 readings/s with a small ring: the reader never waits, 0 lost")
     func serverKilledAndRestarted() throws {
-        let (server, dsn) = try server("spool_kill")
+        let (server, dsn) = try privateServer("spool_kill")
         defer { try? server.destroy() }
         let gateway = try IndependentGateway(arguments: [
             "--framing", "binary", "--rate", "5000", "--count", "75000", "--sensors", "500", "--seed", "21",
@@ -69,7 +58,7 @@ struct SpoolEndToEndTests {
 
     @Test("SIGTERM with the database down: exit 0, the rest in the spool, written by the next start")
     func stopWithDatabaseDownThenRestart() throws {
-        let (server, dsn) = try server("spool_stop")
+        let (server, dsn) = try privateServer("spool_stop")
         defer { try? server.destroy() }
         let gateway = try IndependentGateway(arguments: [
             "--framing", "text", "--rate", "4000", "--count", "20000", "--sensors", "200", "--seed", "5",
@@ -113,7 +102,7 @@ struct SpoolEndToEndTests {
 
     @Test("started while the database is down: no false gap for what an earlier run stored, 0 lost")
     func startWithDatabaseDown() throws {
-        let (server, dsn) = try server("spool_start_down")
+        let (server, dsn) = try privateServer("spool_start_down")
         defer { try? server.destroy() }
         let gateway = try IndependentGateway(arguments: [
             "--framing", "binary", "--rate", "3000", "--count", "30000", "--sensors", "300", "--seed", "8",
@@ -150,7 +139,7 @@ struct SpoolEndToEndTests {
 
     @Test("the spool at its cap: SPOOL_FULL, every reading it could not keep counted, no crash, the rest stored")
     func spoolAtItsCap() throws {
-        let (server, dsn) = try server("spool_cap")
+        let (server, dsn) = try privateServer("spool_cap")
         defer { try? server.destroy() }
         let gateway = try IndependentGateway(arguments: [
             "--framing", "binary", "--rate", "5000", "--count", "80000", "--sensors", "500", "--seed", "13",

@@ -99,3 +99,15 @@ final class CapturedLog: @unchecked Sendable {
         }
     }
 }
+
+/// A private server of the test's own (one it may kill), and the DSN of a fresh database
+/// `label` on it; `destroy()` stops it for good.
+func privateServer(_ label: String) throws -> (PrivateMariaDBServer, DSN) {
+    MariaDB.initializeLibrary()
+    let server = try PrivateMariaDBServer.temporary()
+    let base = try server.start()
+    let admin = try MariaDBConnection(dsn: base.withDatabase(nil))
+    defer { admin.close() }
+    _ = try admin.execute("CREATE DATABASE IF NOT EXISTS `\(label)`")
+    return (server, base.withDatabase(label))
+}
