@@ -15,7 +15,7 @@ struct Tool: ParsableCommand {
         subcommands: [
             RunCommand.self, StatusCommand.self, DatabaseCommand.self, SimulateCommand.self,
             DemoCommand.self, ForecastCommand.self, AlertsCommand.self,
-            StressCommand.self,
+            StressCommand.self, OverrideCommand.self, WatchCommand.self,
         ]
     )
 }
