@@ -29,6 +29,14 @@ int parklink_ioctl_tiocexcl(int fd) { return ioctl(fd, TIOCEXCL); }
 int parklink_ioctl_tiocnxcl(int fd) { return ioctl(fd, TIOCNXCL); }
 int parklink_ioctl_fionread(int fd, int *count) { return ioctl(fd, FIONREAD, count); }
 
+int parklink_terminal_size(int fd, unsigned short *rows, unsigned short *columns) {
+    struct winsize w;
+    if (ioctl(fd, TIOCGWINSZ, &w) != 0) return -1;
+    *rows = w.ws_row;
+    *columns = w.ws_col;
+    return 0;
+}
+
 int parklink_set_custom_baud(int fd, unsigned int baud) {
     struct termios2 t;
     if (ioctl(fd, TCGETS2, &t) != 0) return -1;

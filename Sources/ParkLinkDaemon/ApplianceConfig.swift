@@ -59,6 +59,8 @@ public struct ApplianceConfig: Sendable {
     public var alertRules = AlertRules()
     // [[zone]], [[bay]]
     public var zones = try! ZoneMap()
+    // [notify]
+    public var notify = NotifyConfig()
 
     public init() {}
 
@@ -85,7 +87,7 @@ public struct ApplianceConfig: Sendable {
 
     static func parse(_ doc: TOMLDocument) throws -> ApplianceConfig {
         var c = ApplianceConfig()
-        let sections = ["link", "database", "pipeline", "spool", "state", "metrics", "sampler", "zone", "bay"]
+        let sections = ["link", "database", "pipeline", "spool", "state", "metrics", "sampler", "notify", "zone", "bay"]
         for key in doc.root.keys where !sections.contains(key) {
             let best = sections.min { editDistance($0, key) < editDistance($1, key) }!
             throw ConfigError(file: doc.path, line: doc.line(of: key, in: nil) ?? doc.line(of: "", in: key),
@@ -210,10 +212,58 @@ public struct ApplianceConfig: Sendable {
             if let v = try s.double("zone_filling_minutes", range: 0...60, fix: "zone_filling_minutes = 30 (the forecast looks an hour ahead)") {
                 c.alertRules.zoneFillingMinutes = v
             }
+            if let v = try s.int("flapping_changes_per_minute", range: 1...10_000, fix: "flapping_changes_per_minute = 6") {
+                c.alertRules.flappingChangesPerMinute = v
+            }
             try s.rejectUnknownKeys()
         }
+        if var s = try table("notify") { c.notify = try parseNotify(&s, doc) }
         c.zones = try parseZones(doc)
         return c
+    }
+
+    /// `[notify]`: the alert actions (see `NotifyConfig`).
+    static func parseNotify(_ s: inout ConfigSection, _ doc: TOMLDocument) throws -> NotifyConfig {
+        var n = NotifyConfig()
+        func url(_ key: String) throws -> WebhookURL? {
+            guard let text = try s.string(key, fix: "\(key) = \"http://alerts.example:8080/parklink\"") else { return nil }
+            do {
+                return try WebhookURL(text)
+            } catch {
+                throw doc.error("notify", key, "\(error)", fix: "\(key) = \"http://host:port/path\" (plain http)")
+            }
+        }
+        func command(_ key: String) throws -> String? {
+            guard let text = try s.string(key, fix: "\(key) = \"/usr/local/bin/page-oncall\" (run with /bin/sh -c)") else { return nil }
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw doc.error("notify", key, "`\(key)` is empty", fix: "give a command, or remove the line")
+            }
+            return text
+        }
+        n.command = try command("command")
+        n.webhook = try url("webhook")
+        n.escalationCommand = try command("escalation_command")
+        n.escalationWebhook = try url("escalation_webhook")
+        if let v = try s.string("min_severity", fix: "min_severity = \"warning\" (info, warning or critical)") {
+            guard let severity = AlertSeverity(rawValue: v) else {
+                throw doc.error("notify", "min_severity", "min_severity `\(v)` is not a severity", fix: "min_severity = \"info\", \"warning\" or \"critical\"")
+            }
+            n.minSeverity = severity
+        }
+        if let v = try s.double("escalate_after_minutes", range: 0...10_080, fix: "escalate_after_minutes = 15 (0: never)") {
+            n.escalateAfterSeconds = v * 60
+        }
+        if let v = try s.double("timeout_seconds", range: 0.1...600, fix: "timeout_seconds = 10") { n.timeoutSeconds = v }
+        if let v = try s.int("retries", range: 0...100, fix: "retries = 3") { n.retries = v }
+        if let v = try s.double("retry_backoff_seconds", range: 0...3_600, fix: "retry_backoff_seconds = 2 (doubling each retry)") {
+            n.retryBackoffSeconds = v
+        }
+        if let v = try s.int("queue", range: 1...100_000, fix: "queue = 256") { n.queueCapacity = v }
+        try s.rejectUnknownKeys()
+        if !n.isEnabled {
+            throw doc.error("notify", "", "[notify] names no action", fix: "add command = \"...\" and/or webhook = \"http://...\"")
+        }
+        return n
     }
 
     /// `[[zone]]` tables (id, facility, sensors, capacity, daily_target) and `[[bay]]`

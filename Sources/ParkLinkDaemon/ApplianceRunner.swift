@@ -57,21 +57,41 @@ public enum ApplianceRunner {
         return try PrivateMariaDBServer(stateDirectory: state.path).start()
     }
 
-    /// Gives the pipeline its sampler (health, alerts, zones, forecasts) and the alert
-    /// commands of the status socket.
+    /// Gives the pipeline its sampler (health, alerts, zones, forecasts), the alert and
+    /// override commands of the status socket, the live desk's overrides and history, and
+    /// the notifier (when `[notify]` asks for one).
     public static func attachSampler(to pipeline: Pipeline, config c: ApplianceConfig, state: StateDirectory,
                                      dsn: DSN, logger: Logger, configure: (inout SamplerConfig) -> Void = { _ in }) {
         var sc = SamplerConfig(appliance: c, state: state)
         configure(&sc)
+        let overrides = OverrideBook()
+        var hooks = SamplerHooks()
+        hooks.overrides = overrides
+        hooks.bayChangesLastMinute = { [live = pipeline.live] now in live.changesLastMinute(nowMs: now) }
+        hooks.alertTransitions = { [weak pipeline] t in
+            pipeline?.live.alerts(t)
+            pipeline?.notifier?.alerts(t)
+        }
+        hooks.bays = { [live = pipeline.live] bays in live.sampled(bays, atMs: Clock.wallMilliseconds()) }
         guard let sampler = try? Sampler(config: sc, dsn: dsn, sensors: pipeline.sensorStates,
                                          counters: { [weak pipeline] in
                                              pipeline?.alertCounters() ?? PipelineCounters(linkUp: false, framesLost: 0, ringCount: 0, ringCapacity: 1, spoolPending: 0, databaseUp: false)
-                                         }, logger: logger) else {
+                                         }, logger: logger, hooks: hooks) else {
             logger.error("sampler not started: cannot create its wake pipe")
             return
         }
         pipeline.sampler = sampler
         pipeline.alertDesk = AlertDesk(sampler: sampler, dsn: dsn)
+        pipeline.overrideDesk = OverrideDesk(book: overrides, dsn: dsn, appliance: sc.applianceId, zones: sc.zones)
+        pipeline.live.attach(overrides: overrides, history: LiveDesk.History(dsn: dsn, appliance: sc.applianceId))
+        if c.notify.isEnabled {
+            do {
+                pipeline.notifier = try Notifier(config: c.notify, appliance: sc.applianceId, commandLog: state.path + "/notify.log",
+                                                 logger: logger, openAlerts: { [weak sampler] in sampler?.activeAlerts() ?? [] })
+            } catch {
+                logger.error("notifier not started: cannot create its wake pipe", metadata: ["notify.error": "\(error)"])
+            }
+        }
     }
 
     /// The Prometheus endpoint over `pipeline`'s counters (`PipelineMetrics`), bound and not yet started.

@@ -2,15 +2,20 @@ import Logging
 import ParkLinkIngest
 import ParkLinkProtocol
 import ParkLinkStore
+import ParkLinkSystem
 
 /// The writer's sink over the store's `BatchTransaction`: the one place the data path
 /// (Ingest) meets the database (Store), so neither module knows the other.
 final class MariaDBSink: BatchSink {
     private let transaction: BatchTransaction
+    private let committed: @Sendable ([OccupancyEvent]) -> Void
     private var dsn: DSN { transaction.dsn }
 
-    init(_ transaction: BatchTransaction) {
+    /// - Parameter committed: the bay changes of each committed batch (on the writer
+    ///   thread: it must only hand them on, see `LiveDesk.bayChanged`).
+    init(_ transaction: BatchTransaction, committed: @escaping @Sendable ([OccupancyEvent]) -> Void = { _ in }) {
         self.transaction = transaction
+        self.committed = committed
     }
 
     func connect(within limit: Duration?) throws { try transaction.connect(within: limit) }
@@ -21,7 +26,10 @@ final class MariaDBSink: BatchSink {
     }
 
     func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int {
-        try transaction.write(rows, events: events)
+        let inserted = try transaction.write(rows, events: events)
+        let changes = transaction.lastCommittedEvents
+        if !changes.isEmpty { committed(changes) }
+        return inserted
     }
 
     func disconnect() { transaction.disconnect() }
@@ -74,10 +82,17 @@ extension Pipeline {
         var o = options
         if o.resume.isEmpty { o.resume = resumePoints(dsn: dsn) }
         let method = o.config.insertMethod, maxRows = o.config.batchMaxRows, zones = o.config.zones
-        return try Pipeline(options: o, logger: logger) { sessions in
-            MariaDBSink(BatchTransaction(dsn: dsn, method: method, maxRows: maxRows, sessions: sessions,
-                                         zoneOf: { zones.zoneId(of: $0) }))
+        // The sink is made on the writer thread once the pipeline runs, so the live desk it
+        // reports to exists by then.
+        let live = Locked<LiveDesk?>(nil)
+        let pipeline = try Pipeline(options: o, logger: logger) { sessions in
+            let desk = live.withLock { $0 }
+            return MariaDBSink(BatchTransaction(dsn: dsn, method: method, maxRows: maxRows, sessions: sessions,
+                                                zoneOf: { zones.zoneId(of: $0) }),
+                               committed: { desk?.bayChanged($0) })
         }
+        live.withLock { $0 = pipeline.live }
+        return pipeline
     }
 
     /// Where the stored sessions left off. Best effort: an unreachable database yields

@@ -59,6 +59,12 @@ public final class Pipeline: @unchecked Sendable {
     public var sampler: Sampler?
     /// Answers the alert commands of the status socket (`alerts`, `alerts all`, `ack`).
     public var alertDesk: AlertDesk?
+    /// LEDs, watch streams, how often bays change (see `LiveDesk`).
+    public let live: LiveDesk
+    /// Answers `override` (attached with the sampler, which enforces expiry).
+    public var overrideDesk: OverrideDesk?
+    /// Alert actions (`[notify]`); nil when none are configured.
+    public var notifier: Notifier?
 
     public init(options: Options, logger: Logger, makeSink: @escaping @Sendable (SessionResolving) -> BatchSink) throws {
         self.options = options
@@ -121,6 +127,7 @@ public final class Pipeline: @unchecked Sendable {
         rc.spoolHighWater = max(1, c.ringCapacity * c.spoolHighWaterPercent / 100)
         reader = try SerialReader(config: rc, ring: ring, events: events, sessions: sessions,
                                   counters: linkCounters, logger: logger, spool: spool)
+        live = try Self.makeLiveDesk(reader: reader, zones: c.zones, logger: logger)
         var wc = ReadingWriter.Config()
         wc.maxRows = c.batchMaxRows
         wc.lingerMs = c.batchLingerMs
@@ -157,10 +164,10 @@ public final class Pipeline: @unchecked Sendable {
         try marker.write(pid: getpid(), startedAt: Timestamps.iso(ms: startedAtMs) ?? "")
         let server: StatusServer
         do {
-            server = try StatusServer(path: options.state.statusSocket, logger: logger) { [weak self] request in
-                self?.handle(request)
+            server = try StatusServer(path: options.state.statusSocket, logger: logger, peerHandler: { [weak self] request, peer in
+                self?.handle(request, peer: peer)
                     ?? StatusReply(.error(StatusProblem(code: .unavailable, message: "the daemon is stopping")))
-            }
+            }, adopt: { [weak self] request, client in self?.adopt(request, client) })
         } catch {
             // Nothing was read: a start that fails here has nothing for the next one to account for.
             marker.remove()
@@ -169,6 +176,8 @@ public final class Pipeline: @unchecked Sendable {
         status = server
         server.start()
         spoolSyncer?.start()
+        live.start()
+        notifier?.start()
         writer.start()
         reader.start()
         sampler?.start()
@@ -188,6 +197,8 @@ public final class Pipeline: @unchecked Sendable {
         writer.finish()
         spoolSyncer?.stop()
         sampler?.stop()
+        notifier?.stop()
+        live.stop()
         status?.stop()
         status = nil
         if writer.abandoned == 0 {
@@ -206,9 +217,14 @@ public final class Pipeline: @unchecked Sendable {
         return writer.abandoned
     }
 
-    /// Answers one status-socket request (decoded, version checked, by `StatusServer`).
-    public func handle(_ request: StatusRequest) -> StatusReply {
+    /// Answers one status-socket request (decoded, version checked, by `StatusServer`);
+    /// `peer` is who gave a command (nil for a read).
+    public func handle(_ request: StatusRequest, peer: StatusAccess.Peer? = nil) -> StatusReply {
         switch request.command {
+        case .override(let o):
+            return StatusReply(override(o, peer: peer))
+        case .watch:
+            return StatusReply(watch(request))
         case .status:
             return StatusReply(.status(snapshot()))
         case .led(let sensor, let color):
@@ -333,6 +349,7 @@ public final class Pipeline: @unchecked Sendable {
                 spool_recovered: recovered, spool_dropped: spoolDropped,
                 balanced: readings + recovered
                     == committed + dup + inFlight + droppedNoSession + droppedSessionLimit + spoolDropped),
-            sampler: sampler?.statusSections())
+            sampler: sampler?.statusSections(),
+            live: liveSection())
     }
 }

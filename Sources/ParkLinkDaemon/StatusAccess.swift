@@ -5,9 +5,9 @@ import ParkLinkSystem
 
 /// Who may do what over the status socket (least privilege).
 ///
-/// Anyone who can connect may read: `status` and `alerts` (the socket file is 0660 in
+/// Anyone who can connect may read: `status`, `alerts` and `watch` (the socket file is 0660 in
 /// the state directory's group, so the file system already decides who that is).
-/// Everything that changes something (acknowledging alerts, LEDs, `ping`, and any command
+/// Everything that changes something (acknowledging alerts, overrides, LEDs, `ping`, and any command
 /// added later) is for root, the daemon's own user, or members of the group `parklink`
 /// (by the peer's primary gid or the supplementary groups the group database lists for
 /// its user name). The peer is judged by `SO_PEERCRED`, which the kernel fills in at
@@ -28,8 +28,8 @@ public struct StatusAccess: Sendable {
     /// compile until someone decides who may send it.
     public static func level(of command: StatusRequest.Command) -> Level {
         switch command {
-        case .status, .alerts: .read
-        case .ping, .led, .acknowledge: .command
+        case .status, .alerts, .watch: .read
+        case .ping, .led, .acknowledge, .override: .command
         }
     }
 

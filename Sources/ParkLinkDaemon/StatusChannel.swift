@@ -19,20 +19,33 @@ public final class StatusServer: @unchecked Sendable {
     // @unchecked: `listener` is closed by `stop` after the thread has ended; the rest is
     // immutable or thread-safe.
     public typealias Handler = @Sendable (_ request: StatusRequest) -> StatusReply
+    /// A handler told who asks: the peer of a command let through (nil for a read, which
+    /// needs no account lookup).
+    public typealias PeerHandler = @Sendable (_ request: StatusRequest, _ peer: StatusAccess.Peer?) -> StatusReply
+    /// Takes over the connection of a request answered with `watching` (the reply line has
+    /// gone out): it owns the descriptor from then on, and the server forgets it.
+    public typealias Adopter = @Sendable (_ request: StatusRequest, _ client: FileDescriptor) -> Void
 
     public let path: String
     public let access: StatusAccess
     private let listener: FileDescriptor
     private let service: ServiceThread
-    private let handler: Handler
+    private let handler: PeerHandler
+    private let adopt: Adopter?
     private let logger: Logger
 
-    public init(path: String, logger: Logger, access: StatusAccess = .system(), handler: @escaping Handler) throws {
+    public convenience init(path: String, logger: Logger, access: StatusAccess = .system(), handler: @escaping Handler) throws {
+        try self.init(path: path, logger: logger, access: access, peerHandler: { request, _ in handler(request) })
+    }
+
+    public init(path: String, logger: Logger, access: StatusAccess = .system(), peerHandler: @escaping PeerHandler,
+                adopt: Adopter? = nil) throws {
         self.path = path
         self.access = access
         self.listener = try UnixSocket.listen(path: path)
         self.service = try ServiceThread(name: "pl-status")
-        self.handler = handler
+        self.handler = peerHandler
+        self.adopt = adopt
         self.logger = logger
         Self.giveDirectoryGroup(path, logger: logger)
     }
@@ -73,16 +86,17 @@ public final class StatusServer: @unchecked Sendable {
             do {
                 let line = try UnixSocket.readLine(client)
                 let credentials = try? UnixSocket.peerCredentials(client)
-                var granted: (peer: StatusAccess.Peer, grant: StatusAccess.Grant)?
+                let who = Granted()
                 let (request, reply) = Self.respond(to: line, authorize: { [self] request in
                     switch authorize(request.command, credentials) {
                     case .success(let command):
-                        granted = command
+                        who.value = command
                         return nil
                     case .failure(let problem):
                         return problem
                     }
-                }, handler: handler)
+                }, handler: { [handler] request in handler(request, who.value?.peer) })
+                let granted = who.value
                 // Logged before the reply goes out: done is done, even if the client has gone.
                 if let request, let granted {
                     logger.notice("status command", metadata: Self.who(granted.peer).merging([
@@ -90,12 +104,22 @@ public final class StatusServer: @unchecked Sendable {
                         "status.reply": "\(reply.body.outcome)",
                     ]) { $1 })
                 }
-                try client.writeAll(Array(Self.encode(reply).utf8))
+                try UnixSocket.sendAll(client, Array(Self.encode(reply).utf8))
+                if case .watching = reply.body, let request, let adopt {
+                    adopt(request, client)
+                    continue
+                }
             } catch {
                 logger.debug("status client failed", metadata: ["status.error": "\(error)"])
             }
             client.close()
         }
+    }
+
+    /// Who a command was let through for, between `authorize` and the handler of one request.
+    private final class Granted: @unchecked Sendable {
+        // @unchecked: set and read on the status thread only, within one request.
+        var value: (peer: StatusAccess.Peer, grant: StatusAccess.Grant)?
     }
 
     /// Judges the peer of one decoded request (see `StatusAccess`): nil for a read, which
@@ -178,6 +202,8 @@ extension StatusRequest.Command {
         case .alerts(let all): all ? "alerts all" : "alerts"
         case .acknowledge(.id(let id)): "ack \(id)"
         case .acknowledge(.all): "ack all"
+        case .override(let o): "override \(o.bayName) \(o.state.rawValue)" + (o.seconds.map { " for \($0) s" } ?? "")
+        case .watch(let zone, let since): "watch" + (zone.map { " zone \($0)" } ?? "") + (since.map { " since \($0)" } ?? "")
         }
     }
 }
@@ -190,6 +216,9 @@ extension StatusReply.Body {
         case .ok: "ok"
         case .acknowledged(let a): "acknowledged \(a.acknowledged)"
         case .alerts(let rows): "alerts \(rows.count)"
+        case .overridden(let o): "overridden \(o.sensor) \(o.state)"
+        case .watching: "watching"
+        case .event(let e): "event \(e.kind) \(e.event)"
         case .error(let p): "error \(p.code.rawValue)"
         }
     }

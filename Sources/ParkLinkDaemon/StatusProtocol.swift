@@ -31,7 +31,8 @@ public enum StatusProtocol {
 /// What a client asks the daemon.
 ///
 /// On the wire: `{"version":1,"request":WORD, ...arguments}` with WORD one of `status`,
-/// `ping`, `led` (`sensor`, `color`), `alerts` (`all`), `ack` (`id`, or `all: true`).
+/// `ping`, `led` (`sensor`, `color`), `alerts` (`all`), `ack` (`id`, or `all: true`),
+/// `override` (see `OverrideRequest`), `watch` (`zone`, `since`: a stream, see `WatchEvent`).
 public struct StatusRequest: Codable, Sendable, Equatable {
     public enum Command: Sendable, Equatable {
         /// The `StatusSnapshot`.
@@ -44,6 +45,11 @@ public struct StatusRequest: Codable, Sendable, Equatable {
         case alerts(all: Bool)
         /// Acknowledges one open alert, or all of them.
         case acknowledge(AlertTarget)
+        /// Sets a bay's state by hand, or gives it back to its sensor.
+        case override(OverrideRequest)
+        /// A stream of bay changes, alerts and overrides (of one zone), from `sinceMs`
+        /// (UTC) out of the database first, then live: the connection stays open.
+        case watch(zone: String?, sinceMs: Int64?)
 
         /// The request's word on the wire.
         public var word: String {
@@ -53,6 +59,8 @@ public struct StatusRequest: Codable, Sendable, Equatable {
             case .led: "led"
             case .alerts: "alerts"
             case .acknowledge: "ack"
+            case .override: "override"
+            case .watch: "watch"
             }
         }
     }
@@ -84,6 +92,7 @@ public struct StatusRequest: Codable, Sendable, Equatable {
 
     enum Key: String, CodingKey {
         case version, request, sensor, color, all, id
+        case gateway_id, state, reason, for_seconds, zone, since
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -102,6 +111,15 @@ public struct StatusRequest: Codable, Sendable, Equatable {
             try c.encode(id, forKey: .id)
         case .acknowledge(.all):
             try c.encode(true, forKey: .all)
+        case .override(let o):
+            try c.encode(o.sensor, forKey: .sensor)
+            try c.encodeIfPresent(o.gateway, forKey: .gateway_id)
+            try c.encode(o.state.rawValue, forKey: .state)
+            try c.encodeIfPresent(o.reason, forKey: .reason)
+            try c.encodeIfPresent(o.seconds, forKey: .for_seconds)
+        case .watch(let zone, let since):
+            try c.encodeIfPresent(zone, forKey: .zone)
+            try c.encodeIfPresent(since, forKey: .since)
         }
     }
 
@@ -114,6 +132,11 @@ public struct StatusRequest: Codable, Sendable, Equatable {
         version = found
         guard let word = try? c.decode(String.self, forKey: .request) else { throw DecodingFailure.malformed }
         func bad(_ usage: String) -> DecodingFailure { .badArguments(request: word, usage: usage) }
+        /// An optional argument: `.some(nil)` when absent or null, nil when of the wrong type.
+        func optional<T: Decodable>(_ key: Key, _ type: T.Type) -> T?? {
+            if !c.contains(key) || (try? c.decodeNil(forKey: key)) == true { return .some(nil) }
+            return (try? c.decode(T.self, forKey: key)).map { .some($0) }
+        }
         switch word {
         case "status":
             command = .status
@@ -138,6 +161,22 @@ public struct StatusRequest: Codable, Sendable, Equatable {
             case (nil, true?): command = .acknowledge(.all)
             default: throw bad("ack needs an alert \"id\" or \"all\": true (not both)")
             }
+        case "override":
+            let usage = "override needs \"sensor\" (0…65535) and \"state\" (occupied, free or auto); optional \"gateway_id\", "
+                + "\"reason\" (text) and \"for_seconds\" (1…\(OverrideRequest.maxSeconds))"
+            guard let sensor = try? c.decode(UInt16.self, forKey: .sensor),
+                  let state = (try? c.decode(String.self, forKey: .state)).flatMap(OverrideRequest.State.init(rawValue:)),
+                  let gateway = optional(.gateway_id, String.self), let reason = optional(.reason, String.self),
+                  let seconds = optional(.for_seconds, Int.self) else { throw bad(usage) }
+            let o = OverrideRequest(gateway: gateway, sensor: sensor, state: state, reason: reason, seconds: seconds)
+            if let problem = o.problem { throw bad(problem) }
+            command = .override(o)
+        case "watch":
+            guard let zone = optional(.zone, String.self), (zone?.count ?? 1) <= 64,
+                  let since = optional(.since, Int64.self), (since ?? 0) >= 0 else {
+                throw bad("watch takes \"zone\" (a zone id) and \"since\" (UTC milliseconds), both optional")
+            }
+            command = .watch(zone: zone, sinceMs: since)
         default:
             throw DecodingFailure.unknownRequest(word)
         }
@@ -162,6 +201,9 @@ public struct StatusProblem: Codable, Sendable, Equatable, Error, CustomStringCo
         /// The client may not give this command (see `StatusAccess`): the message names
         /// what it needs.
         case forbidden
+        /// A `watch` client that did not read its stream fast enough: the daemon stopped
+        /// sending rather than wait for it or hold its backlog without end.
+        case tooSlow = "too_slow"
     }
 
     public var code: Code
@@ -195,7 +237,7 @@ public struct StatusProblem: Codable, Sendable, Equatable, Error, CustomStringCo
                           + StatusProtocol.upgradeAdvice)
         case .unknownRequest(let word):
             self.init(code: .unknownRequest,
-                      message: "unknown request \(Self.quoted(word)) (known: status, ping, led, alerts, ack)",
+                      message: "unknown request \(Self.quoted(word)) (known: status, ping, led, alerts, ack, override, watch)",
                       request: word)
         case .badArguments(let word, let usage):
             self.init(code: .badArguments, message: usage, request: word)
@@ -214,7 +256,8 @@ public struct StatusProblem: Codable, Sendable, Equatable, Error, CustomStringCo
 ///
 /// On the wire: `{"version":1,"reply":KIND,KIND:payload}` with KIND one of `status` (a
 /// `StatusSnapshot`), `ok` (no payload), `acknowledged`, `alerts` (an array of
-/// `AlertDesk.Row`), `error` (a `StatusProblem`).
+/// `AlertDesk.Row`), `overridden` (an `OverrideReply`), `watching` (a `WatchStart`, then
+/// one `event` reply per line, a `WatchEvent` each), `error` (a `StatusProblem`).
 public struct StatusReply: Codable, Sendable, Equatable {
     public enum Body: Sendable, Equatable {
         case status(StatusSnapshot)
@@ -222,6 +265,10 @@ public struct StatusReply: Codable, Sendable, Equatable {
         case ok
         case acknowledged(Acknowledged)
         case alerts([AlertDesk.Row])
+        case overridden(OverrideReply)
+        /// The stream begins: `event` lines follow until either side closes.
+        case watching(WatchStart)
+        case event(WatchEvent)
         case error(StatusProblem)
 
         var kind: Key {
@@ -230,6 +277,9 @@ public struct StatusReply: Codable, Sendable, Equatable {
             case .ok: .ok
             case .acknowledged: .acknowledged
             case .alerts: .alerts
+            case .overridden: .overridden
+            case .watching: .watching
+            case .event: .event
             case .error: .error
             }
         }
@@ -266,6 +316,7 @@ public struct StatusReply: Codable, Sendable, Equatable {
     enum Key: String, CodingKey {
         case version, reply
         case status, ok, acknowledged, alerts, error
+        case overridden, watching, event
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -277,6 +328,9 @@ public struct StatusReply: Codable, Sendable, Equatable {
         case .ok: break
         case .acknowledged(let a): try c.encode(a, forKey: .acknowledged)
         case .alerts(let rows): try c.encode(rows, forKey: .alerts)
+        case .overridden(let o): try c.encode(o, forKey: .overridden)
+        case .watching(let w): try c.encode(w, forKey: .watching)
+        case .event(let e): try c.encode(e, forKey: .event)
         case .error(let p): try c.encode(p, forKey: .error)
         }
     }
@@ -292,6 +346,9 @@ public struct StatusReply: Codable, Sendable, Equatable {
         case .ok?: body = .ok
         case .acknowledged?: body = .acknowledged(try c.decode(Acknowledged.self, forKey: .acknowledged))
         case .alerts?: body = .alerts(try c.decode([AlertDesk.Row].self, forKey: .alerts))
+        case .overridden?: body = .overridden(try c.decode(OverrideReply.self, forKey: .overridden))
+        case .watching?: body = .watching(try c.decode(WatchStart.self, forKey: .watching))
+        case .event?: body = .event(try c.decode(WatchEvent.self, forKey: .event))
         case .error?: body = .error(try c.decode(StatusProblem.self, forKey: .error))
         default:
             throw DecodingError.dataCorruptedError(forKey: .reply, in: c, debugDescription: "unknown reply kind")

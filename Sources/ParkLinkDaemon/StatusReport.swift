@@ -32,7 +32,21 @@ public enum StatusReport {
         if let e = st.last_error { out.append("       last error: \(e)") }
         out.append("SUMS   accepted \(n(a.readings_accepted)) = committed \(n(a.rows_committed)) + duplicate \(n(a.rows_duplicate)) + in flight \(n(a.in_flight)) + dropped \(n(a.dropped_no_session + a.dropped_session_limit + a.spool_dropped))  \(a.balanced ? "✓" : "(moving)")")
         if let extra = s.sampler, !extra.isEmpty { out += renderSampler(extra) }
+        if let live = s.live { out.append(liveLine(live)) }
         return out.joined(separator: "\n")
+    }
+
+    /// LEDs, watch streams and notifications on one line.
+    public static func liveLine(_ l: StatusSnapshot.Live) -> String {
+        var line = "LIVE   LEDs \(n(l.leds_sent)) sent (\(n(l.leds_deduplicated)) already showing, \(n(l.leds_pending)) waiting, "
+            + "queue dropped \(n(l.downlink_queue_dropped))), watchers \(n(l.watchers)) (dropped slow \(n(l.watchers_dropped_slow))), "
+            + "overrides \(n(l.overrides_active))"
+        if l.events_dropped > 0 { line += ", events dropped \(n(l.events_dropped))" }
+        if let no = l.notify {
+            line += "; notify \(n(no.sent)) sent, \(n(no.failed)) failed, \(n(no.pending)) pending, \(n(no.escalations)) escalations"
+            if no.dropped > 0 { line += ", \(n(no.dropped)) dropped" }
+        }
+        return line
     }
 
     /// The sampler's sections: garage and zones first (what a technician is asked
@@ -78,6 +92,14 @@ public enum StatusReport {
                 return "\(v(o, "sensor")) \(v(o, "score"))"
             }
             out.append("HEALTH least healthy: " + items.joined(separator: ", "))
+        }
+        if case .array(let overrides)? = x["overrides"], !overrides.isEmpty {
+            out.append("OVERRIDES \(overrides.count) in force")
+            for case .object(let o) in overrides {
+                let until = o["expires_at"].flatMap { $0 == .null ? nil : "until \(render($0))" } ?? "until set back"
+                out.append("       #\(v(o, "id")) \(v(o, "sensor")) \(v(o, "state")) by \(v(o, "set_by")) since \(v(o, "set_at")), \(until)"
+                           + (o["reason"].flatMap { $0 == .null ? nil : ": \(render($0))" } ?? ""))
+            }
         }
         if case .object(let sm)? = x["sampler"] {
             out.append("SAMPLER last run \(v(sm, "last_run_at")) took \(v(sm, "duration_ms")) ms (run \(v(sm, "runs"))), \(v(sm, "sensors")) sensors (\(v(sm, "unmapped_sensors")) unmapped), database \(v(sm, "database"))")

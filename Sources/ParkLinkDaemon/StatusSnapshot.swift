@@ -138,6 +138,50 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     public var accounting: Accounting
     /// Sections added by later stages (sampler, alerts, zones), kept opaque here.
     @ExplicitNull public var sampler: [String: JSONValue]?
+    /// LEDs, watch streams, overrides and notifications (nil: a daemon without them).
+    @ExplicitNull public var live: Live? = nil
+
+    /// The live side: what the LEDs were sent, who watches, what was dropped and why.
+    public struct Live: Codable, Sendable, Equatable {
+        /// LED commands queued for the gateway (each a colour that differed from the last sent).
+        public var leds_sent = 0
+        /// Colours wanted that the LED already showed, so not sent again.
+        public var leds_deduplicated = 0
+        /// Bays whose LED waits for room in the downlink queue (or for the link).
+        public var leds_pending = 0
+        /// Downlink commands refused because the queue (`downlink_queue_capacity`) was full.
+        public var downlink_queue_dropped = 0
+        public var downlink_queue_capacity = 0
+        /// Bay changes (arrivals, departures) the writer committed and handed on.
+        public var bay_changes = 0
+        /// Inputs of the live thread dropped because its inbox was full (bay changes, alerts, overrides).
+        public var events_dropped = 0
+        /// Open `watch` streams, and those dropped for reading too slowly.
+        public var watchers = 0
+        public var watchers_dropped_slow = 0
+        public var watch_lines_sent = 0
+        public var overrides_active = 0
+        /// Notifications (nil: `[notify]` not configured).
+        @ExplicitNull public var notify: Notify? = nil
+
+        public init() {}
+    }
+
+    /// The notifier: alert actions (`[notify]`).
+    public struct Notify: Codable, Sendable, Equatable {
+        public var sent = 0
+        /// Deliveries given up after every retry.
+        public var failed = 0
+        public var retries = 0
+        /// Notifications dropped because the notifier's queue was full.
+        public var dropped = 0
+        public var pending = 0
+        public var escalations = 0
+        @ExplicitNull public var last_error: String? = nil
+        @ExplicitNull public var last_sent_at: String? = nil
+
+        public init() {}
+    }
 
     /// What `parklink status --json` prints: every key present, `null` when it has no value.
     public func json(pretty: Bool = false) throws -> String {

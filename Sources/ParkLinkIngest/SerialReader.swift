@@ -37,6 +37,8 @@ public final class SerialReader: @unchecked Sendable {
         public var lastRunStoppedCleanly = true
         /// With a spool: readings go to it instead of the ring once the ring holds this many.
         public var spoolHighWater: Int?
+        /// The most downlink commands waiting for the reader; past it they are refused and counted.
+        public var downlinkCapacity = 4_096
         public init(device: String) { self.device = device }
     }
 
@@ -46,9 +48,10 @@ public final class SerialReader: @unchecked Sendable {
     private let events: LinkEventQueue
     private let sessions: SessionTable
     private let spool: Spool?
-    private let logger: Logger
-    private let service: ServiceThread
-    private let downlink = Locked<[Message]>([])
+    let logger: Logger
+    let service: ServiceThread
+    /// Commands for the gateway; the reader writes them between reads (see `DownlinkQueue`).
+    public let downlink: DownlinkQueue
 
     public init(
         config: Config, ring: RingBuffer<StampedReading>, events: LinkEventQueue,
@@ -62,6 +65,7 @@ public final class SerialReader: @unchecked Sendable {
         self.counters = counters
         self.logger = logger
         self.service = try ServiceThread(name: "pl-reader")
+        self.downlink = DownlinkQueue(capacity: config.downlinkCapacity)
     }
 
     /// Starts the reader thread. Call once.
@@ -75,10 +79,13 @@ public final class SerialReader: @unchecked Sendable {
         service.stop()
     }
 
-    /// Queues a command for the gateway (LED, PING); the reader thread writes it.
-    public func send(_ message: Message) {
-        downlink.withLock { $0.append(message) }
+    /// Queues a command for the gateway (LED, PING); the reader thread writes it. False
+    /// when the queue is full (the command is counted in `downlink.dropped`).
+    @discardableResult
+    public func send(_ message: Message) -> Bool {
+        guard downlink.offer(message) else { return false }
         service.wake()
+        return true
     }
 
     // MARK: - The thread
@@ -356,40 +363,5 @@ public final class SerialReader: @unchecked Sendable {
             counters.connected.store(false, ordering: .relaxed)
         }
         logger.info("reader stopped", metadata: ["link.device": "\(config.device)"])
-    }
-
-    private func drainDownlink(to fd: FileDescriptor?) {
-        let queued = downlink.withLock { q -> [Message] in
-            defer { q.removeAll() }
-            return q
-        }
-        guard let fd else {
-            if !queued.isEmpty { logger.warning("link down: downlink commands dropped", metadata: ["downlink.count": "\(queued.count)"]) }
-            return
-        }
-        for m in queued where write(m, to: fd) {
-            counters.commandsSent.add(1)
-        }
-    }
-
-    /// Writes a command without ever waiting: the reader must keep reading. What the
-    /// port does not take at once is dropped and counted (the gateway resynchronises on
-    /// the next frame, as it would after line noise).
-    @discardableResult
-    private func write(_ message: Message, to fd: FileDescriptor) -> Bool {
-        let bytes = MessageEncoder.encode(message, as: config.encoding)
-        var offset = 0
-        do {
-            while offset < bytes.count {
-                offset += try bytes.withUnsafeBytes { p in try fd.write(UnsafeRawBufferPointer(rebasing: p[offset...])) }
-            }
-            return true
-        } catch {
-            counters.commandsDropped.add(1)
-            if (error as? SystemError)?.errno != EAGAIN {
-                logger.warning("downlink write failed", metadata: ["link.device": "\(config.device)", "link.error": "\(error)"])
-            }
-            return false
-        }
     }
 }

@@ -67,7 +67,8 @@ public final class AlertDesk: Sendable {
         sampler.acknowledgeAll()
     }
 
-    static func row(_ a: Alert) -> Row { row(AlertRecord(a)) }
+    /// One alert as `parklink alerts --json` (and a notification) shows it.
+    public static func row(_ a: Alert) -> Row { row(AlertRecord(a)) }
 
     static func row(_ r: AlertRecord) -> Row {
         Row(id: r.id, type: r.type, severity: r.severity, subject: r.subject, sensor: r.sensorId, gateway_id: r.gatewayId,

@@ -20,7 +20,8 @@ public final class Sampler: @unchecked Sendable {
     private let dsn: DSN
     private let sensors: SensorStateTable
     private let counters: @Sendable () -> PipelineCounters
-    private let logger: Logger
+    let logger: Logger
+    let hooks: SamplerHooks
     private let service: ServiceThread
     private let book = Locked<AlertBook?>(nil)
     private let pendingTransitions = Locked<[AlertTransition]>([])
@@ -36,10 +37,14 @@ public final class Sampler: @unchecked Sendable {
     private var lastForecasterSaveMs: Int64 = 0
     private var lastWritten: [SensorKey: (lastSeenMs: Int64?, score: Double)] = [:]
     private var bookLoaded = false
+    var overridesLoaded = false
+    /// Expired overrides whose end the database has not taken yet.
+    let pendingOverrideEnds = Locked<[(id: UInt64, atMs: Int64)]>([])
 
     public init(config: SamplerConfig, dsn: DSN, sensors: SensorStateTable,
-                counters: @escaping @Sendable () -> PipelineCounters, logger: Logger) throws {
+                counters: @escaping @Sendable () -> PipelineCounters, logger: Logger, hooks: SamplerHooks = SamplerHooks()) throws {
         self.config = config
+        self.hooks = hooks
         self.dsn = dsn
         self.sensors = sensors
         self.counters = counters
@@ -141,6 +146,10 @@ public final class Sampler: @unchecked Sendable {
             }
         }
 
+        if let e = maintainOverrides(store, nowMs: nowMs, databaseUsable: dbError == nil) {
+            dbError = e
+            store.drop()
+        }
         let blocks = sensors.snapshot()
         var pipeline = counters()
         if dbError != nil || !store.isConnected { pipeline.databaseUp = pipeline.databaseUp && dbError == nil }
@@ -150,6 +159,10 @@ public final class Sampler: @unchecked Sendable {
         var conditions: [AlertCondition] = []
         var occupiedByZone: [String: Int] = [:]
         let currentBook = book.withLock { $0 } ?? AlertBook(nextId: UInt64(nowMs))
+        // Overrides in force: the bay counts as the technician said (see `OverrideBook`).
+        let inForce = Dictionary((hooks.overrides?.all ?? []).map { ($0.bay, $0.occupied) }) { $1 }
+        var bays: [SensorKey: BayCondition] = [:]
+        let offlineMs = Int64(config.alertRules.offlineAfterSeconds * 1000)
         for (gateway, block) in blocks {
             rows.reserveCapacity(rows.count + block.count)
             for slot in 0..<block.count {
@@ -167,12 +180,23 @@ public final class Sampler: @unchecked Sendable {
                                         healthScore: health.total),
                     nowMs: nowMs)
                 let zone = config.zones.zoneId(of: sensor)
-                if block.occupied[slot], let zone { occupiedByZone[zone, default: 0] += 1 }
-                rows.append(SensorRecord(key: SensorKey(gatewayId: gateway, sensor: sensor), zoneId: zone,
-                                         bay: config.zones.bay(of: sensor), occupied: block.occupied[slot], lastSeenMs: lastSeen,
+                let key = SensorKey(gatewayId: gateway, sensor: sensor)
+                let occupied = inForce.isEmpty ? block.occupied[slot] : inForce[key] ?? block.occupied[slot]
+                if occupied, let zone { occupiedByZone[zone, default: 0] += 1 }
+                if hooks.bays != nil {
+                    bays[key] = BayCondition(occupied: block.occupied[slot], offline: lastSeen.map { nowMs - $0 > offlineMs } ?? true,
+                                             unhealthy: health.total < config.alertRules.lowHealthBelow)
+                }
+                rows.append(SensorRecord(key: key, zoneId: zone,
+                                         bay: config.zones.bay(of: sensor), occupied: occupied, lastSeenMs: lastSeen,
                                          health: health, voltageMean: voltageMean, powerMean: powerMean))
             }
         }
+        for o in inForce.isEmpty ? [] : unreportedOverrides(reported: Set(rows.map(\.key))) where o.occupied {
+            if let zone = config.zones.zoneId(of: o.bay.sensor) { occupiedByZone[zone, default: 0] += 1 }
+        }
+        hooks.bays?(bays)
+        conditions += liveConditions(occupiedByZone: occupiedByZone, nowMs: nowMs)
         // Zones: occupancy now, learning, forecasts, time to full (which the alert rules read).
         var zoneSamples: [ZoneRepository.ZoneSample] = []
         var minutesToFull: [String: Double] = [:]
@@ -201,6 +225,7 @@ public final class Sampler: @unchecked Sendable {
             return t
         }
         for t in transitions { log(t) }
+        if !transitions.isEmpty { hooks.alertTransitions?(transitions) }
 
         // Database: alerts first (they matter most), then sensors, history, zones.
         var figures: [String: ZoneRepository.ZoneFigures] = [:]
@@ -321,6 +346,7 @@ public final class Sampler: @unchecked Sendable {
                 "revenue_cents_today": .number(Double(revenue)),
             ]),
             "least_healthy": .array(least),
+            "overrides": overridesSection(),
             "alerts": .object(["open_by_severity": .object(bySeverity), "open": .array(open)]),
             "sampler": .object([
                 "last_run_at": .string(Timestamps.iso(ms: nowMs) ?? ""), "duration_ms": num(tookMs),

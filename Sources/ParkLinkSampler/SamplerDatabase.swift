@@ -7,7 +7,7 @@ import ParkLinkStore
 /// mapping between the analytics types and the rows the store keeps.
 final class SamplerDatabase {
     let appliance: String
-    private let connection: LazyConnection
+    let connection: LazyConnection
 
     init(dsn: DSN, appliance: String) {
         self.appliance = appliance
@@ -72,7 +72,7 @@ extension AlertChange {
 }
 
 extension AlertRecord {
-    init(_ a: Alert) {
+    public init(_ a: Alert) {
         var gateway: String?, sensor: UInt16?
         if case .sensor(let g, let s) = a.subject {
             gateway = g

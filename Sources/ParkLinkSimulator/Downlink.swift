@@ -9,6 +9,9 @@ public struct DownlinkStats: Sendable, Equatable {
     public internal(set) var ledCommands: [LEDColor: Int] = [:]
     /// The last colour each sensor was told to show.
     public internal(set) var ledBySensor: [UInt16: LEDColor] = [:]
+    /// `LED` commands that repeated the colour the sensor already showed (a host that
+    /// deduplicates sends none, barring a resend after the link was reopened).
+    public internal(set) var repeatedLEDCommands = 0
     /// Downlink frames that failed to decode, and frames of a gateway → host type.
     public internal(set) var rejected = 0
     public internal(set) var unexpected = 0
@@ -48,6 +51,7 @@ struct DownlinkSink: DecodeSink {
         stats.pings += pings
         for led in leds {
             stats.ledCommands[led.color, default: 0] += 1
+            if stats.ledBySensor[led.sensor] == led.color { stats.repeatedLEDCommands += 1 }
             stats.ledBySensor[led.sensor] = led.color
         }
         stats.rejected += rejected

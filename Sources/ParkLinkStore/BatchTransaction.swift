@@ -49,6 +49,9 @@ public final class BatchTransaction {
     private var eventRecorder: OccupancyEventRecorder?
     private var inserter: ReadingBatchInserter?
     private var recorder: SessionRecorder?
+    /// The occupancy events of the last batch `write` committed (empty after a failure):
+    /// the bay changes the LEDs and `parklink watch` follow, known only once durable.
+    public private(set) var lastCommittedEvents: [OccupancyEvent] = []
 
     /// - Parameter zoneOf: the zone of a sensor id, recorded with its occupancy events.
     public init(dsn: DSN, method: ReadingInsertMethod, maxRows: Int, sessions: SessionResolving,
@@ -101,6 +104,7 @@ public final class BatchTransaction {
             throw StepError(step: "connect", underlying: MariaDBError.notConnected)
         }
         let (occupancyEvents, undo) = occupancy.apply(rows, sessions: sessions, zoneOf: zoneOf)
+        lastCommittedEvents = []
         var step = "begin"
         do {
             try c.begin()
@@ -129,6 +133,7 @@ public final class BatchTransaction {
             }
             step = "commit"
             try c.commit()
+            lastCommittedEvents = occupancyEvents
             return inserted
         } catch {
             // An unknown commit outcome is treated as not committed: the batch is written

@@ -160,5 +160,38 @@ enum SchemaMigrations {
               reason ENUM('link','appliance_restart') NOT NULL DEFAULT 'link' AFTER missing_count
             """,
         ]),
+        Migration(version: 4, name: "overrides", statements: [
+            // A technician's override of a bay's state (`parklink override`): who set it (from
+            // the status socket's peer credentials, never from what the client says), when,
+            // why and until when; and when it ended and how (`auto`: set back by hand,
+            // `expired`: its time ran out, `replaced`: a newer override of the same bay).
+            // At most one active override per (appliance, bay): the generated `active_key` is
+            // NULL once it has ended, and unique otherwise.
+            """
+            CREATE TABLE IF NOT EXISTS overrides (
+              id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+              appliance VARCHAR(191) NOT NULL COMMENT 'host:state-dir of the appliance whose bay it is',
+              gateway_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+              sensor_id SMALLINT UNSIGNED NOT NULL,
+              zone_id VARCHAR(64) NULL COMMENT 'NULL: sensor not in the zone map',
+              state ENUM('occupied','free') NOT NULL,
+              reason VARCHAR(255) NULL,
+              set_by_uid INT UNSIGNED NOT NULL,
+              set_by_user VARCHAR(64) NULL COMMENT 'account name of set_by_uid, NULL when it has none',
+              set_by_pid INT UNSIGNED NOT NULL,
+              set_at DATETIME(3) NOT NULL COMMENT 'UTC',
+              expires_at DATETIME(3) NULL COMMENT 'UTC; NULL: until set back to auto',
+              ended_at DATETIME(3) NULL COMMENT 'UTC; NULL while active',
+              end_reason ENUM('auto','expired','replaced') NULL,
+              ended_by_uid INT UNSIGNED NULL COMMENT 'who set it back to auto or replaced it; NULL when it expired',
+              ended_by_user VARCHAR(64) NULL,
+              active_key VARCHAR(240) AS (IF(ended_at IS NULL, CONCAT(appliance, '|', gateway_id, '|', sensor_id), NULL)) PERSISTENT,
+              PRIMARY KEY (id),
+              UNIQUE KEY overrides_one_active (active_key),
+              KEY overrides_set (set_at),
+              KEY overrides_ended (ended_at)
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+        ]),
     ]
 }

@@ -38,6 +38,7 @@ public enum SchemaCheck {
     /// probe (sessions and sensors through `ON DUPLICATE KEY UPDATE`).
     static let updated: [(table: String, column: String)] = [
         ("gateway_sessions", "last_hello_at"), ("sensors", "occupied"), ("alerts", "resolved_at"), ("forecasts", "actual"),
+        ("overrides", "ended_at"),
     ]
 
     /// The table each `CREATE TABLE IF NOT EXISTS` statement makes, with the statement.

@@ -52,6 +52,16 @@ public final class ConditionLock: @unchecked Sendable {
         precondition(rc == 0, "pthread_mutex_unlock: \(rc)")
     }
 
+    /// Takes the lock only if nobody holds it: for a thread that must never wait (the
+    /// reader taking its downlink commands). The corresponding C function is
+    /// `pthread_mutex_trylock`.
+    @inline(__always)
+    public func tryLock() -> Bool {
+        let rc = pthread_mutex_trylock(mutex)
+        precondition(rc == 0 || rc == EBUSY, "pthread_mutex_trylock: \(rc)")
+        return rc == 0
+    }
+
     @inline(__always)
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock()

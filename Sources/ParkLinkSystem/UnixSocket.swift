@@ -78,6 +78,39 @@ public enum UnixSocket {
         setsockopt(fd.raw, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    /// Sends some of `bytes` on a connected socket without ever raising SIGPIPE (a peer
+    /// that has gone is an EPIPE error, not the end of the process); with `wait` false it
+    /// does not block either (EAGAIN when the socket's buffer is full). Returns how many
+    /// bytes went. The corresponding C function is `send` (`MSG_NOSIGNAL`, `MSG_DONTWAIT`).
+    public static func send(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, wait: Bool) throws(SystemError) -> Int {
+        let flags = Int32(MSG_NOSIGNAL) | (wait ? 0 : Int32(MSG_DONTWAIT))
+        return try syscall("send(\(fd.label))") { Glibc.send(fd.raw, bytes.baseAddress, bytes.count, flags) }
+    }
+
+    /// Whether the peer of a socket that should send nothing more has gone: end of file,
+    /// or an error other than "nothing to read now". What it did send is read and dropped.
+    /// The corresponding C function is `recv` (`MSG_DONTWAIT`).
+    public static func peerHasGone(_ fd: FileDescriptor) -> Bool {
+        var b = [UInt8](repeating: 0, count: 256)
+        let n = b.withUnsafeMutableBytes { p in Glibc.recv(fd.raw, p.baseAddress, p.count, Int32(MSG_DONTWAIT)) }
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)
+    }
+
+    /// Sends all of `bytes` (blocking, within the socket's send time-out), without SIGPIPE.
+    public static func sendAll(_ fd: FileDescriptor, _ bytes: [UInt8]) throws(SystemError) {
+        var offset = 0
+        while offset < bytes.count {
+            let result = bytes.withUnsafeBytes { p -> Result<Int, SystemError> in
+                do throws(SystemError) {
+                    return .success(try send(fd, UnsafeRawBufferPointer(rebasing: p[offset...]), wait: true))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            offset += try result.get()
+        }
+    }
+
     /// Reads until the peer closes or `limit` bytes.
     public static func readAll(_ fd: FileDescriptor, limit: Int = 16 << 20) throws -> [UInt8] {
         var out: [UInt8] = []

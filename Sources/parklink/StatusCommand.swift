@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ParkLinkDaemon
+import ParkLinkSystem
 
 /// `parklink status`: what the running daemon is doing, from its status socket.
 struct StatusCommand: ParsableCommand {
@@ -27,6 +28,8 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         // Found once (see `GlobalOptions.askDaemon`); a watch stays with that daemon.
         var socket: String?
+        // Full screen only on a terminal; into a pipe or a file, plain snapshots one after another.
+        let screen = watch != nil && !json && Terminal.isTerminal(STDOUT_FILENO)
         repeat {
             let snap: StatusSnapshot
             if let socket {
@@ -42,13 +45,18 @@ struct StatusCommand: ParsableCommand {
             }
             if json {
                 do {
-                    print(try snap.json())
+                    emit(try snap.json() + "\n")
                 } catch {
                     fail("cannot print the snapshot as JSON: \(error)")
                 }
+            } else if screen, let w = watch {
+                let size = Terminal.size(STDOUT_FILENO) ?? (rows: 24, columns: 80)
+                // Home, clear, then the screen: one write, so it does not flicker.
+                emit("\u{1B}[H\u{1B}[2J" + StatusScreen.render(snap, columns: size.columns, rows: size.rows, everySeconds: w,
+                                                               nowMs: Int64(Date().timeIntervalSince1970 * 1000)))
             } else {
-                if watch != nil { print("\u{1B}[2J\u{1B}[H", terminator: "") }
-                print(StatusReport.render(snap))
+                // Each snapshot leaves at once, whatever stdout is (`status --watch 2 | head`).
+                emit(StatusReport.render(snap) + (watch != nil ? "\n\n" : "\n"))
             }
             if let w = watch { Thread.sleep(forTimeInterval: w) }
         } while watch != nil

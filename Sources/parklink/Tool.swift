@@ -16,6 +16,7 @@ struct Tool: ParsableCommand {
             RunCommand.self, StatusCommand.self, DatabaseCommand.self, SimulateCommand.self,
             DemoCommand.self, ForecastCommand.self, AlertsCommand.self,
             StressCommand.self, InstallCommand.self, UninstallCommand.self,
+            OverrideCommand.self, WatchCommand.self,
         ]
     )
 }

@@ -167,6 +167,7 @@ struct StatusProtocolTests {
             case .acknowledge(.id(let id)):
                 StatusReply(.error(StatusProblem(code: .notFound, message: "no open alert has id \(id)")))
             case .ping, .led: StatusReply(.ok)
+            case .override, .watch: StatusReply(.error(StatusProblem(code: .unavailable, message: "not in this test")))
             }
         }) { socket in
             #expect(try StatusClient.status(socket: socket) == snap)

@@ -17,6 +17,8 @@ int parklink_accept4_cloexec(int fd);
 int parklink_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 
 /* ioctl is variadic. */
+/* TIOCGWINSZ: the terminal's size; 0 on success, -1 with errno. */
+int parklink_terminal_size(int fd, unsigned short *rows, unsigned short *columns);
 int parklink_ioctl_tiocexcl(int fd);
 int parklink_ioctl_tiocnxcl(int fd);
 int parklink_ioctl_fionread(int fd, int *count);

@@ -20,6 +20,10 @@ public enum AlertType: String, Codable, Sendable, CaseIterable {
     case highPower = "HIGH_POWER"
     case invalidData = "INVALID_DATA"
     case lowHealth = "LOW_HEALTH"
+    /// The bay changed state more than `AlertRules.flappingChangesPerMinute` times in the
+    /// last minute: a sensor seeing something that is not a car (a swinging barrier,
+    /// rain, a fault), whose arrivals and departures are not to be trusted.
+    case sensorFlapping = "SENSOR_FLAPPING"
     // The appliance's own.
     case linkDown = "LINK_DOWN"
     case linkGap = "LINK_GAP"
@@ -36,12 +40,14 @@ public enum AlertType: String, Codable, Sendable, CaseIterable {
     /// The forecast says the zone fills within `AlertRules.zoneFillingMinutes` (or it is
     /// full): a manager can open overflow or redirect drivers before it does.
     case zoneFilling = "ZONE_FILLING"
+    /// Every space of the zone is taken (occupied ≥ capacity); resolved when one frees.
+    case zoneFull = "ZONE_FULL"
 
     public var severity: AlertSeverity {
         switch self {
         case .deviceOffline, .linkDown, .databaseDown, .databaseRejected, .spoolFull: .critical
-        case .highPower, .invalidData, .linkGap, .ringHigh, .sessionLimit: .warning
-        case .lowHealth, .spoolInUse, .zoneFilling: .info
+        case .highPower, .invalidData, .linkGap, .ringHigh, .sessionLimit, .sensorFlapping: .warning
+        case .lowHealth, .spoolInUse, .zoneFilling, .zoneFull: .info
         }
     }
 }

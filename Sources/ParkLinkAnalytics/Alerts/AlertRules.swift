@@ -16,6 +16,8 @@ public struct AlertRules: Codable, Sendable, Equatable {
     /// is full now). The forecast looks an hour ahead, so 60 is the most that means
     /// anything; 0 raises it only for a zone that is full.
     public var zoneFillingMinutes = 30.0
+    /// SENSOR_FLAPPING when a bay changes state more than this many times within a minute.
+    public var flappingChangesPerMinute = 6
 
     public init() {}
 
@@ -96,6 +98,19 @@ public struct AlertRules: Codable, Sendable, Equatable {
         guard let minutes = minutesToFull, minutes.isFinite, minutes <= zoneFillingMinutes else { return [] }
         let message = minutes <= 0 ? "zone full" : "forecast full in \(Int(minutes.rounded(.up))) min"
         return [AlertCondition(subject: .zone(zone), type: .zoneFilling, message: message)]
+    }
+
+    /// ZONE_FULL while every space is taken; a zone of capacity 0 is never full.
+    public func conditions(forZone zone: String, occupied: Int, capacity: Int) -> [AlertCondition] {
+        guard capacity > 0, occupied >= capacity else { return [] }
+        return [AlertCondition(subject: .zone(zone), type: .zoneFull, message: "zone full: \(occupied)/\(capacity) occupied")]
+    }
+
+    /// SENSOR_FLAPPING for a bay that changed state `changes` times in the last minute.
+    public func conditions(forBay gateway: String, sensor: UInt16, changesLastMinute changes: Int) -> [AlertCondition] {
+        guard changes > flappingChangesPerMinute else { return [] }
+        return [AlertCondition(subject: .sensor(gateway: gateway, sensor: sensor), type: .sensorFlapping,
+                               message: "\(changes) state changes in the last minute (more than \(flappingChangesPerMinute))")]
     }
 
     private func format(_ x: Double) -> String {

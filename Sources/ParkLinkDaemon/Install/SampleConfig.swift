@@ -88,6 +88,29 @@ public enum SampleConfig {
         #ring_high_fraction = 0.8
         # ZONE_FILLING when the forecast sees a zone full within this many minutes (0-60).
         #zone_filling_minutes = 30
+        # SENSOR_FLAPPING when a bay changes state more often than this within a minute.
+        #flapping_changes_per_minute = 6
+
+        #[notify]
+        # Alert notifications (off when absent). POST the alert as JSON (http:// only).
+        #webhook = "http://alerts.example:8080/parklink"
+        # Run with /bin/sh -c; exit 0 = delivered.
+        #command = "/usr/local/bin/page-oncall"
+        # Alerts raised at this severity or above are sent (info, warning, critical).
+        #min_severity = "warning"
+        # A critical alert open and unacknowledged this long is escalated (0: never).
+        #escalate_after_minutes = 15
+        # Default: webhook.
+        #escalation_webhook = "http://oncall.example/escalate"
+        # Default: command.
+        #escalation_command = "/usr/local/bin/page-manager"
+        # Each attempt (a POST, a run of the command).
+        #timeout_seconds = 10
+        # Attempts after the first, waiting retry_backoff_seconds, then twice that, ...
+        #retries = 3
+        #retry_backoff_seconds = 2
+        # Notifications waiting; past it they are dropped and counted.
+        #queue = 256
 
         # Zones: one [[zone]] table each. Sensors in no zone are stored and shown as unmapped.
         #[[zone]]
