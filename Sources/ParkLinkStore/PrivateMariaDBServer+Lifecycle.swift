@@ -14,8 +14,28 @@ extension PrivateMariaDBServer {
 
     /// Starts the server if it is not running (initialising the datadir on first use),
     /// waits until it answers, creates the database, and returns its DSN. Idempotent.
+    ///
+    /// Two processes starting one state directory's server at once (a daemon and a
+    /// reading command) would start two servers on one datadir: the start is serialised
+    /// by `STATE/mariadb/start.lock`, and from then on this process holds a shared lock on
+    /// `STATE/mariadb/users.lock` until it exits (see `openForReading`).
     @discardableResult
     public func start() throws -> DSN {
+        try startSharing().dsn
+    }
+
+    /// `start()`, saying whether this call spawned the server.
+    func startSharing() throws -> (dsn: DSN, spawned: Bool) {
+        try withStartLock {
+            let spawned = try startUnlocked()
+            let dsn = try finishStart()
+            try holdLease()
+            return (dsn, spawned)
+        }
+    }
+
+    /// Spawns the server unless it runs; waits until it answers. True if it spawned it.
+    private func startUnlocked() throws -> Bool {
         let socketBytes = socketPath.utf8.count
         guard socketBytes <= 107 else {
             throw PrivateMariaDBServerError.socketPathTooLong(path: socketPath, bytes: socketBytes)
@@ -38,7 +58,13 @@ extension PrivateMariaDBServer {
             let pid = try spawnServer(server)
             logger.info("private MariaDB starting", metadata: ["db.pid": "\(pid)", "db.datadir": "\(dataDirectory)"])
             try waitUntilAnswering(pid: pid, deadline: deadline)
+            return true
         }
+        return false
+    }
+
+    /// Creates the database and the watchdog once the server answers.
+    private func finishStart() throws -> DSN {
         let admin = try MariaDBConnection(dsn: dsn.withDatabase(nil), connectTimeout: .seconds(5))
         defer { admin.close() }
         try admin.execute("CREATE DATABASE IF NOT EXISTS `\(options.databaseName)` CHARACTER SET utf8mb4")
