@@ -138,6 +138,9 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     public var accounting: Accounting
     /// Sections added by later stages (sampler, alerts, zones), kept opaque here.
     @ExplicitNull public var sampler: [String: JSONValue]?
+    /// Null when the daemon answered; what the database holds when it did not (`parklink
+    /// status` with the daemon down prints the same keys, those only a daemon knows null).
+    @ExplicitNull public var stored: Stored? = nil
 
     /// What `parklink status --json` prints: every key present, `null` when it has no value.
     public func json(pretty: Bool = false) throws -> String {

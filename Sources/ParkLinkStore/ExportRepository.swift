@@ -70,7 +70,7 @@ public struct ExportRepository {
     /// may wait up to an hour for a slow reader (a pipe into a slow consumer) before it
     /// gives up on the connection. Returns the number of rows.
     @discardableResult
-    public func export(_ kind: Kind, fromMs: Int64, toMs: Int64, zone: String?, columns: ([String]) throws -> Void,
+    public func export(_ kind: Kind, fromMs: Int64, toMs: Int64, zone: String?, columns: ([StreamedColumn]) throws -> Void,
                        row: (StreamedRow) throws -> Void) throws -> Int {
         let sql = try statement(kind, fromMs: fromMs, toMs: toMs, zone: zone)
         try connection.execute("SET SESSION net_write_timeout = 3600")

@@ -155,7 +155,7 @@ public final class MariaDBConnection {
         }
     }
 
-    private func liveHandle(_ operation: MariaDBError.Operation, _ statement: String? = nil) throws -> UnsafeMutablePointer<MYSQL> {
+    func liveHandle(_ operation: MariaDBError.Operation, _ statement: String? = nil) throws -> UnsafeMutablePointer<MYSQL> {
         guard let handle else { throw MariaDBError.closed(operation, statement: statement) }
         return handle
     }
@@ -225,47 +225,6 @@ public final class MariaDBConnection {
                 }
             }
             rows.append(values)
-        }
-        return rows
-    }
-
-    /// Runs a statement and hands each row to `body` as it arrives from the server, one
-    /// row in memory at a time however large the result: for exports of millions of rows.
-    /// `columns` gets the column names first. Returns the number of rows.
-    ///
-    /// The connection can run nothing else until this returns. If `body` throws, the rest
-    /// of the result is read and discarded (the protocol has no way to stop the server
-    /// half-way) and the error is rethrown.
-    ///
-    /// The corresponding C functions are `mysql_real_query`, `mysql_use_result` and
-    /// `mysql_fetch_row`.
-    @discardableResult
-    public func stream(_ sql: String, columns: ([String]) throws -> Void = { _ in },
-                       _ body: (StreamedRow) throws -> Void) throws -> Int {
-        let h = try liveHandle(.query, sql)
-        if mysql_real_query(h, sql, UInt(sql.utf8.count)) != 0 {
-            throw MariaDBError(handle: h, operation: .query, statement: sql)
-        }
-        guard let result = mysql_use_result(h) else {
-            if mysql_field_count(h) == 0 { return 0 }
-            throw MariaDBError(handle: h, operation: .query, statement: sql)
-        }
-        defer { mysql_free_result(result) }
-        let count = Int(mysql_num_fields(result))
-        var names: [String] = []
-        if let fields = mysql_fetch_fields(result) {
-            for i in 0..<count { names.append(fields[i].name.map { String(cString: $0) } ?? "") }
-        }
-        try columns(names)
-        var rows = 0
-        while let row = mysql_fetch_row(result) {
-            guard let lengths = mysql_fetch_lengths(result) else { break }
-            try body(StreamedRow(values: row, lengths: lengths, count: count))
-            rows += 1
-        }
-        // A NULL row is the end, or a failure half-way (the connection dropped).
-        if mysql_errno(h) != 0 {
-            throw MariaDBError(handle: h, operation: .query, statement: sql)
         }
         return rows
     }
@@ -374,23 +333,4 @@ private func withCCharPointer<R>(_ bytes: UnsafeRawBufferPointer, _ body: (Unsaf
 private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
     guard let s else { return body(nil) }
     return s.withCString { body($0) }
-}
-
-/// One row of `MariaDBConnection.stream`: its values as the server sent them (text), valid
-/// only inside the call that received it.
-public struct StreamedRow {
-    fileprivate let values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
-    fileprivate let lengths: UnsafeMutablePointer<UInt>
-    public let count: Int
-
-    /// Column `i`'s bytes, nil for SQL NULL.
-    public func bytes(_ i: Int) -> UnsafeRawBufferPointer? {
-        guard let p = values[i] else { return nil }
-        return UnsafeRawBufferPointer(start: p, count: Int(lengths[i]))
-    }
-
-    /// Column `i` as a string, nil for SQL NULL.
-    public func string(_ i: Int) -> String? {
-        bytes(i).map { String(decoding: $0, as: UTF8.self) }
-    }
 }

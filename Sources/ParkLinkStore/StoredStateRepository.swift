@@ -66,6 +66,31 @@ public struct StoredStateRepository {
         return out
     }
 
+    /// Every sensor each gateway has reported, ascending: from `sensors` (the sampler's),
+    /// else (no sampler ever ran) from `readings`.
+    public func sensorsSeen() throws -> [String: [UInt16]] {
+        var out: [String: [UInt16]] = [:]
+        var rows = try connection.query("SELECT gateway_id, sensor_id FROM sensors ORDER BY gateway_id, sensor_id")
+        if rows.isEmpty {
+            rows = try connection.query("SELECT gateway_id, sensor_id FROM readings GROUP BY gateway_id, sensor_id ORDER BY 1, 2")
+        }
+        for r in rows {
+            if let g = r[0], let s = r[1].flatMap({ UInt16($0) }) { out[g, default: []].append(s) }
+        }
+        return out
+    }
+
+    /// Arrivals since `ms` by gateway: what a first daily target can be based on.
+    public func arrivalsByGateway(sinceMs ms: Int64) throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for r in try connection.query("""
+            SELECT gateway_id, COUNT(*) FROM occupancy_events WHERE event = 'arrival' AND at >= \(SQLLiteral.time(ms)) GROUP BY gateway_id
+            """) {
+            if let g = r[0], let n = r[1].flatMap({ Int($0) }) { out[g] = n }
+        }
+        return out
+    }
+
     /// The schema version the database is at (0: no ParkLink schema).
     public func schemaVersion() throws -> Int {
         try Schema.appliedVersions(connection).max() ?? 0

@@ -128,6 +128,11 @@ public enum FileSystem {
         try syscall("unlink(\(path))") { unlink(path) }
     }
 
+    /// Moves `from` to `to`, replacing it, in one step. The corresponding C function is `rename`.
+    public static func rename(_ from: String, to: String) throws(SystemError) {
+        try syscall("rename(\(from), \(to))") { Glibc.rename(from, to) }
+    }
+
     /// Makes a directory's entries (a new or removed file) durable.
     public static func syncDirectory(_ path: String) {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
