@@ -52,6 +52,8 @@ public struct ApplianceConfig: Sendable {
     public var hourlyRateCents = 0
     /// The day boundary for "arrivals today" (an IANA name, e.g. "Europe/London").
     public var timeZone = "UTC"
+    /// The file sets `timezone` (reports then use it rather than `TZ`).
+    public var timeZoneSetInFile = false
     public var healthRules = HealthRules()
     public var alertRules = AlertRules()
     // [[zone]], [[bay]]
@@ -187,6 +189,7 @@ public struct ApplianceConfig: Sendable {
                     throw doc.error("sampler", "timezone", "`\(v)` is not a time zone this system knows", fix: "an IANA name such as \"UTC\" or \"Europe/London\"")
                 }
                 c.timeZone = v
+                c.timeZoneSetInFile = true
             }
             if let v = try s.double("offline_after_seconds", range: 1...86_400, fix: "offline_after_seconds = 120") {
                 c.alertRules.offlineAfterSeconds = v

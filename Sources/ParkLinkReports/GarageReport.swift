@@ -75,7 +75,8 @@ public struct GarageReport: Codable, Sendable, Equatable {
 
     public struct ZoneReport: Codable, Sendable, Equatable {
         public var id: String
-        /// Configured in the config file, or named after a gateway (its unmapped sensors).
+        /// A zone of the zone map (the config file, or recorded with the events); false: one
+        /// named after a gateway, holding its sensors that are in no configured zone.
         public var configured: Bool
         @ExplicitNull public var hourly_rate_cents: Int?
         public var figures: Figures

@@ -8,10 +8,13 @@ import ParkLinkAnalytics
 /// environment variable, else the system's zone (`/etc/localtime`), else UTC.
 public struct LocalCalendar: Sendable {
     public let timeZone: TimeZone
+    /// The zone's name as given (Foundation calls UTC "GMT").
+    public let name: String
     private let calendar: Calendar
 
-    public init(timeZone: TimeZone) {
+    public init(timeZone: TimeZone, name: String? = nil) {
         self.timeZone = timeZone
+        self.name = name ?? timeZone.identifier
         var c = Calendar(identifier: .gregorian)
         c.timeZone = timeZone
         calendar = c
@@ -30,18 +33,16 @@ public struct LocalCalendar: Sendable {
         for name in [option, config] {
             guard let name else { continue }
             guard let tz = TimeZone(identifier: name) else { throw UnknownTimeZone(name: name) }
-            return LocalCalendar(timeZone: tz)
+            return LocalCalendar(timeZone: tz, name: name)
         }
         if let name = environment["TZ"], !name.isEmpty {
             // POSIX allows a leading colon (`TZ=:Europe/London`).
             let id = name.hasPrefix(":") ? String(name.dropFirst()) : name
             guard let tz = TimeZone(identifier: id) else { throw UnknownTimeZone(name: name) }
-            return LocalCalendar(timeZone: tz)
+            return LocalCalendar(timeZone: tz, name: id)
         }
         return LocalCalendar(timeZone: TimeZone.current)
     }
-
-    public var name: String { timeZone.identifier }
 
     /// Midnight starting the local date `YYYY-MM-DD`, as UTC milliseconds; nil if not a date.
     public func startOfDay(_ date: String) -> Int64? {

@@ -57,11 +57,14 @@ public struct ReportBuilder {
         let configured = (config?.zones.zones ?? []).filter { r.zone == nil || $0.id == r.zone }
         var usage = HourlyUsage(grid: grid, observedUntilMs: observed, zones: configured.map(\.id))
         var garage = HourlyUsage(grid: grid, observedUntilMs: observed, zones: [Self.garageKey])
+        var gatewayZones = Set<String>()
         for e in try repo.lastEvents(before: fromMs, zone: r.zone) {
+            if !e.configured { gatewayZones.insert(e.zone) }
             usage.begin(bay: e.key, zone: e.zone, occupied: e.arrival)
             garage.begin(bay: e.key, zone: Self.garageKey, occupied: e.arrival)
         }
         try repo.forEachEvent(fromMs: fromMs, toMs: toMs, zone: r.zone) { e in
+            if !e.configured { gatewayZones.insert(e.zone) }
             usage.add(bay: e.key, zone: e.zone, arrival: e.arrival, atMs: e.atMs)
             garage.add(bay: e.key, zone: Self.garageKey, arrival: e.arrival, atMs: e.atMs)
         }
@@ -87,7 +90,7 @@ public struct ReportBuilder {
             let hourRows = rows(figuresByHour, grid: grid, target: target, weekEarlier: weekArrivals[id])
             let days = dayRows(hourRows, target: target)
             zones.append(GarageReport.ZoneReport(
-                id: id, configured: zone != nil, hourly_rate_cents: tariffs[id] ?? tariffs[""],
+                id: id, configured: zone != nil || !gatewayZones.contains(id), hourly_rate_cents: tariffs[id] ?? tariffs[""],
                 figures: figures(capacity: capacity, occupied: usage.occupied[id] ?? 0, hours: figuresByHour, days: days,
                                  stays: stays[id] ?? .init()),
                 days: days, hours: hourRows))

@@ -105,7 +105,7 @@ public enum ReportText {
             if let t = h.hourly_target { bar[min(width, Int((t / Double(top) * Double(width)).rounded()))] = "|" }
             let cells = "  \(h.date)  \(h.hour)  \(pad("\(h.arrivals)", 4)) \(pad("\(h.departures)", 4))  \(pad(num(h.average_occupied, 2), 7))  "
                 + "\(pad("\(h.peak_occupied)", 4))  \(pad(num(h.hourly_target), 6))  \(pad("\(h.arrivals_week_earlier)", 6))  "
-            out.append(cells + String(bar).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+            out.append((cells + String(bar)).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
         }
         return out
     }

@@ -16,13 +16,16 @@ public struct ReportRepository {
         public var gatewayId: String
         public var sensor: UInt16
         public var zone: String
+        /// The zone is a configured one (`zone_id` recorded), not the gateway's.
+        public var configured: Bool
         public var arrival: Bool
         public var atMs: Int64
 
-        public init(gatewayId: String, sensor: UInt16, zone: String, arrival: Bool, atMs: Int64) {
+        public init(gatewayId: String, sensor: UInt16, zone: String, configured: Bool, arrival: Bool, atMs: Int64) {
             self.gatewayId = gatewayId
             self.sensor = sensor
             self.zone = zone
+            self.configured = configured
             self.arrival = arrival
             self.atMs = atMs
         }
@@ -38,28 +41,30 @@ public struct ReportRepository {
     /// at a time).
     public func forEachEvent(fromMs: Int64, toMs: Int64, zone: String?, _ body: (Event) throws -> Void) throws {
         try connection.stream("""
-            SELECT gateway_id, sensor_id, \(Self.zoneExpression), event = 'arrival', ROUND(UNIX_TIMESTAMP(at) * 1000)
+            SELECT gateway_id, sensor_id, \(Self.zoneExpression), event = 'arrival', ROUND(UNIX_TIMESTAMP(at) * 1000),
+                   zone_id IS NOT NULL
             FROM occupancy_events
             WHERE at >= \(SQLLiteral.time(fromMs)) AND at < \(SQLLiteral.time(toMs))\(try zoneCondition(zone))
             ORDER BY at, gateway_id, boot_id, seq
             """) { row in
             guard let g = row.string(0), let s = row.string(1).flatMap({ UInt16($0) }), let z = row.string(2),
                   let at = row.string(4).flatMap({ Double($0) }) else { return }
-            try body(Event(gatewayId: g, sensor: s, zone: z, arrival: row.string(3) == "1", atMs: Int64(at)))
+            try body(Event(gatewayId: g, sensor: s, zone: z, configured: row.string(5) == "1", arrival: row.string(3) == "1",
+                           atMs: Int64(at)))
         }
     }
 
     /// Each bay's last event before `ms`: where it stood when the period began.
     public func lastEvents(before ms: Int64, zone: String?) throws -> [Event] {
         try connection.query("""
-            SELECT gateway_id, sensor_id, zone, event = 'arrival', ROUND(UNIX_TIMESTAMP(at) * 1000) FROM (
-              SELECT gateway_id, sensor_id, \(Self.zoneExpression) AS zone, event, at,
+            SELECT gateway_id, sensor_id, zone, event = 'arrival', ROUND(UNIX_TIMESTAMP(at) * 1000), zone_id IS NOT NULL FROM (
+              SELECT gateway_id, sensor_id, zone_id, \(Self.zoneExpression) AS zone, event, at,
                      ROW_NUMBER() OVER (PARTITION BY gateway_id, sensor_id ORDER BY at DESC, boot_id DESC, seq DESC) AS newest
               FROM occupancy_events WHERE at < \(SQLLiteral.time(ms))
             ) t WHERE newest = 1\(try zoneCondition(zone, "zone"))
             """).compactMap { r in
             guard let g = r[0], let s = r[1].flatMap({ UInt16($0) }), let z = r[2], let at = r[4].flatMap({ Double($0) }) else { return nil }
-            return Event(gatewayId: g, sensor: s, zone: z, arrival: r[3] == "1", atMs: Int64(at))
+            return Event(gatewayId: g, sensor: s, zone: z, configured: r[5] == "1", arrival: r[3] == "1", atMs: Int64(at))
         }
     }
 

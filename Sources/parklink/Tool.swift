@@ -15,7 +15,10 @@ struct Tool: ParsableCommand {
         subcommands: [
             RunCommand.self, StatusCommand.self, DatabaseCommand.self, SimulateCommand.self,
             DemoCommand.self, ForecastCommand.self, AlertsCommand.self,
-            StressCommand.self,
+            StressCommand.self, ReportCommand.self, ExportCommand.self, ConfigCommand.self,
         ]
     )
+
+    /// Every error reads `parklink: …`, as those the commands print themselves.
+    static var _errorPrefix: String { "parklink: " }
 }
