@@ -1,6 +1,5 @@
 import Foundation
 import ParkLinkAnalytics
-import TOMLKit
 
 /// A zone's daily arrivals target on one date (a match day, a holiday), over the zone's
 /// `daily_target`: `[[target]]` in the config file.
@@ -26,26 +25,23 @@ extension ApplianceConfig {
     }
 
     /// `[[target]]` tables: `zone` (a configured zone, or a gateway's), `date`
-    /// (`YYYY-MM-DD`, a TOML date or a string) and `daily_target`.
+    /// (`"YYYY-MM-DD"`: a string, as the loader takes no TOML dates) and `daily_target`.
     static func parseDateTargets(_ doc: TOMLDocument) throws -> [DateTarget] {
         let example = "zone = \"A\", date = \"2025-12-24\" and daily_target = 600"
         var out: [DateTarget] = []
         for var t in try doc.arrayOfTables("target") {
-            guard let zone = try t.string("zone", fix: "zone = \"A\" (a zone's id)") else {
-                throw doc.error("target", "", "a [[target]] has no zone", fix: example)
-            }
-            t.markUsed("date")
-            guard let value = t.table["date"] else {
-                throw doc.error("target", "", "a [[target]] has no date", fix: example)
-            }
-            let text = value.date.map { String(format: "%04d-%02d-%02d", $0.year, $0.month, $0.day) } ?? value.string
-            guard let date = text, Self.isDate(date) else {
-                throw doc.error("target", "date", "`date` in [[target]] is not a date", fix: "date = 2025-12-24 or \"2025-12-24\" (YYYY-MM-DD)")
-            }
-            guard let n = try t.int("daily_target", range: 1...10_000_000, fix: "daily_target = 600 (arrivals that day)") else {
-                throw doc.error("target", "", "a [[target]] has no daily_target", fix: example)
-            }
+            let dateFix = "date = \"2025-12-24\" (YYYY-MM-DD, in quotes)"
+            let zone = try t.string("zone", fix: "zone = \"A\" (a zone's id)")
+            let day = try t.string("date", fix: dateFix)
+            let target = try t.int("daily_target", range: 1...10_000_000, fix: "daily_target = 600 (arrivals that day)")
+            // A misspelt key first: `daily = 600` is better answered with "did you mean".
             try t.rejectUnknownKeys()
+            guard let zone, let date = day, let n = target else {
+                throw doc.error("target", "", "a [[target]] needs zone, date and daily_target", fix: example)
+            }
+            guard Self.isDate(date) else {
+                throw doc.error("target", "date", "`\(date)` in [[target]] is not a date", fix: dateFix)
+            }
             out.append(DateTarget(zone: zone, date: date, dailyTarget: n))
         }
         return out

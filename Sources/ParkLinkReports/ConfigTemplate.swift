@@ -111,7 +111,7 @@ public enum ConfigTemplate {
             # Another target on particular dates (a match day, a holiday):
             # [[target]]
             # zone = "\(example)"
-            # date = 2025-12-24
+            # date = "2025-12-24"
             # daily_target = 600
 
             """
