@@ -21,15 +21,21 @@ extension PrivateMariaDBServer {
     /// `STATE/mariadb/users.lock` until it exits (see `openForReading`).
     @discardableResult
     public func start() throws -> DSN {
-        try startSharing().dsn
+        try startSharing(forReading: false).dsn
     }
 
-    /// `start()`, saying whether this call spawned the server.
-    func startSharing() throws -> (dsn: DSN, spawned: Bool) {
+    /// `start()`, saying whether this call spawned the server. A server started for a
+    /// read is marked so (the last reader stops it); any other start adopts it.
+    func startSharing(forReading: Bool) throws -> (dsn: DSN, spawned: Bool) {
         try withStartLock {
             let spawned = try startUnlocked()
             let dsn = try finishStart()
             try holdLease()
+            if !forReading {
+                try? FileManager.default.removeItem(atPath: startedForReadingPath)
+            } else if spawned {
+                _ = FileManager.default.createFile(atPath: startedForReadingPath, contents: Data("\(getpid())\n".utf8))
+            }
             return (dsn, spawned)
         }
     }
@@ -124,6 +130,8 @@ extension PrivateMariaDBServer {
     /// Shuts the server down (`SHUTDOWN`, or SIGTERM if it cannot be reached) and waits for
     /// its process to exit. Does nothing if it is not running.
     public func stop() throws {
+        // Whatever this process used the server for is over.
+        defer { dropLease() }
         guard let pid = self.pid else { return }
         logger.info("private MariaDB stopping", metadata: ["db.pid": "\(pid)"])
         if let c = try? MariaDBConnection(dsn: dsn.withDatabase(nil), connectTimeout: .seconds(2), readTimeout: .seconds(10)) {

@@ -36,11 +36,19 @@ extension PrivateMariaDBServer {
         Self.leases.withLock { $0[dataDirectory] = lease }
     }
 
+    /// Lets go of this process's shared lock (the server has been stopped).
+    func dropLease() {
+        Self.leases.withLock { $0.removeValue(forKey: dataDirectory) }?.close()
+    }
+
+    /// Present while the server runs because a reading command started it: the last
+    /// reader stops it. A daemon (or `db up`) starting it removes the mark: then it stays.
+    var startedForReadingPath: String { baseDirectory + "/started-for-reading" }
+
     /// The server as a reading command uses it with the daemon down.
     public struct ReadingLoan: Sendable {
         public let dsn: DSN
-        /// This process started the server (it was stopped): `returnLoan` stops it again,
-        /// unless another process has started using it meanwhile.
+        /// This process started the server (it was stopped).
         public let startedHere: Bool
     }
 
@@ -49,23 +57,25 @@ extension PrivateMariaDBServer {
     /// not created for a read. Pair with `returnLoan`.
     public func openForReading() throws -> ReadingLoan? {
         guard status().initialized else { return nil }
-        let (dsn, spawned) = try startSharing()
+        let (dsn, spawned) = try startSharing(forReading: true)
         return ReadingLoan(dsn: dsn, startedHere: spawned)
     }
 
-    /// Ends a read: a server this process started is stopped, unless another process (a
-    /// daemon started meanwhile) holds `users.lock` too, in which case it stays up for it.
+    /// Ends a read. A server that a reading command started (this one or another) is
+    /// stopped by the last process to use it: unless another process (a daemon started
+    /// meanwhile, another reader) still holds `users.lock`, or a daemon adopted it.
     /// Returns true if it stopped the server.
     @discardableResult
     public func returnLoan(_ loan: ReadingLoan) throws -> Bool {
-        guard loan.startedHere else { return false }
-        return try withStartLock {
+        try withStartLock {
             guard let lease = Self.leases.withLock({ $0.removeValue(forKey: dataDirectory) }) else { return false }
             defer { lease.close() }
+            guard FileManager.default.fileExists(atPath: startedForReadingPath) else { return false }
             // Under the start lock nobody can find the server and begin using it; the
             // conversion succeeds only if no other process holds its shared lock.
             guard try lease.tryLock(.exclusive) else { return false }
             try stop()
+            try? FileManager.default.removeItem(atPath: startedForReadingPath)
             return true
         }
     }
