@@ -27,7 +27,12 @@ extension PrivateMariaDBServer {
     /// `start()`, saying whether this call spawned the server. A server started for a
     /// read is marked so (the last reader stops it); any other start adopts it.
     func startSharing(forReading: Bool) throws -> (dsn: DSN, spawned: Bool) {
-        try withStartLock {
+        // Before the lock file is made: a start that cannot work creates nothing.
+        let socketBytes = socketPath.utf8.count
+        guard socketBytes <= 107 else {
+            throw PrivateMariaDBServerError.socketPathTooLong(path: socketPath, bytes: socketBytes)
+        }
+        return try withStartLock {
             let spawned = try startUnlocked()
             let dsn = try finishStart()
             try holdLease()
@@ -42,10 +47,6 @@ extension PrivateMariaDBServer {
 
     /// Spawns the server unless it runs; waits until it answers. True if it spawned it.
     private func startUnlocked() throws -> Bool {
-        let socketBytes = socketPath.utf8.count
-        guard socketBytes <= 107 else {
-            throw PrivateMariaDBServerError.socketPathTooLong(path: socketPath, bytes: socketBytes)
-        }
         let deadline = ContinuousClock.now + options.startTimeout
 
         if let pid = self.pid {
