@@ -28,6 +28,11 @@ public final class ReadSource {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
         public var exitCode: Int32
+
+        public init(description: String, exitCode: Int32) {
+            self.description = description
+            self.exitCode = exitCode
+        }
     }
 
     /// Finds the database by the rule above. `config` is the loaded config file, if any.

@@ -129,6 +129,9 @@ public struct ReportBuilder {
                                        rmse: Self.round($0.rootMeanSquare, 2), bias: Self.round($0.bias, 2))
         }
         var notes: [String] = []
+        if let z = r.zone, zones.isEmpty {
+            notes.append("no zone `\(z)` in the config file or in the period's data (zones are configured ones, or named after a gateway)")
+        }
         if observed < toMs { notes.append("the period is not over: figures run until \(calendar.iso(observed))") }
         if totals.unpriced > 0 {
             notes.append("\(totals.unpriced) stays have no rate recorded (table `tariffs`, written when the daemon starts): their revenue is not counted")

@@ -49,14 +49,15 @@ struct ExportCommand: ParsableCommand {
         // A date names a whole day: through its end.
         let toMs = calendar.startOfDay(to) != nil ? calendar.nextDay(toStart) : toStart
         guard toMs > fromMs else { throw ValidationError("--to must come after --from") }
-        let sink: ByteSink
-        do {
-            sink = try output.map(ByteSink.file) ?? ByteSink.standardOutput()
-        } catch {
-            fail("cannot write \(output ?? "standard output"): \(error)")
-        }
         let rows = withStoredData(reading, config: config, state: state) { c, _ in
             try ReadSource.requireSchema(c, atLeast: kind == .stays ? 4 : 2, for: "export \(kind.rawValue)")
+            // Opened here, inside the read: whatever fails, the temporary file is removed.
+            let sink: ByteSink
+            do {
+                sink = try output.map(ByteSink.file) ?? ByteSink.standardOutput()
+            } catch {
+                throw ReadSource.Failure(description: "cannot write \(output ?? "standard output"): \(error)", exitCode: 1)
+            }
             do {
                 let n = try Exporter.run(c, kind: kind, fromMs: fromMs, toMs: toMs, zone: zone, format: format, to: sink)
                 try sink.finish()
