@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ParkLinkSampler", targets: ["ParkLinkSampler"]),
         .library(name: "ParkLinkDaemon", targets: ["ParkLinkDaemon"]),
         .library(name: "ParkLinkHarness", targets: ["ParkLinkHarness"]),
+        .library(name: "ParkLinkReports", targets: ["ParkLinkReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -97,10 +98,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What people do with the stored data, daemon or not: status and alerts from the
+        // database, reports, exports, a sample config from the sensors seen.
+        .target(
+            name: "ParkLinkReports",
+            dependencies: [
+                "ParkLinkDaemon", "ParkLinkStore", "ParkLinkAnalytics", "ParkLinkSampler", "ParkLinkSystem", "ParkLinkProtocol",
+            ]
+        ),
         .executableTarget(
             name: "parklink",
             dependencies: [
-                "ParkLinkDaemon", "ParkLinkHarness", "ParkLinkStore", "ParkLinkSimulator", "ParkLinkAnalytics",
+                "ParkLinkDaemon", "ParkLinkReports", "ParkLinkHarness", "ParkLinkStore", "ParkLinkSimulator", "ParkLinkAnalytics",
                 "ParkLinkSystem", "ParkLinkProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,6 +143,13 @@ let package = Package(
         .testTarget(
             name: "ParkLinkAnalyticsTests",
             dependencies: ["ParkLinkAnalytics"]
+        ),
+        .testTarget(
+            name: "ParkLinkReportsTests",
+            dependencies: [
+                "ParkLinkReports", "ParkLinkDaemon", "ParkLinkStore", "ParkLinkAnalytics", "ParkLinkSampler", "ParkLinkSystem",
+                "ParkLinkProtocol", "ParkLinkTestSupport",
+            ]
         ),
         .testTarget(
             name: "EndToEndTests",

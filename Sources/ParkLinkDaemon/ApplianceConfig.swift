@@ -55,12 +55,16 @@ public struct ApplianceConfig: Sendable {
     public var hourlyRateCents = 0
     /// The day boundary for "arrivals today" (an IANA name, e.g. "Europe/London").
     public var timeZone = "UTC"
+    /// The file sets `timezone` (reports then use it rather than `TZ`).
+    public var timeZoneSetInFile = false
     public var healthRules = HealthRules()
     public var alertRules = AlertRules()
     // [[zone]], [[bay]]
     public var zones = try! ZoneMap()
     // [notify]
     public var notify = NotifyConfig()
+    // [[target]]: a zone's daily target on particular dates, over its `daily_target`.
+    public var dateTargets: [DateTarget] = []
 
     public init() {}
 
@@ -87,7 +91,7 @@ public struct ApplianceConfig: Sendable {
 
     static func parse(_ doc: TOMLDocument) throws -> ApplianceConfig {
         var c = ApplianceConfig()
-        let sections = ["link", "database", "pipeline", "spool", "state", "metrics", "sampler", "notify", "zone", "bay"]
+        let sections = ["link", "database", "pipeline", "spool", "state", "metrics", "sampler", "notify", "zone", "bay", "target"]
         for key in doc.root.keys where !sections.contains(key) {
             let best = sections.min { editDistance($0, key) < editDistance($1, key) }!
             throw ConfigError(file: doc.path, line: doc.line(of: key, in: nil) ?? doc.line(of: "", in: key),
@@ -201,6 +205,7 @@ public struct ApplianceConfig: Sendable {
                     throw doc.error("sampler", "timezone", "`\(v)` is not a time zone this system knows", fix: "an IANA name such as \"UTC\" or \"Europe/London\"")
                 }
                 c.timeZone = v
+                c.timeZoneSetInFile = true
             }
             if let v = try s.double("offline_after_seconds", range: 1...86_400, fix: "offline_after_seconds = 120") {
                 c.alertRules.offlineAfterSeconds = v
@@ -219,6 +224,7 @@ public struct ApplianceConfig: Sendable {
         }
         if var s = try table("notify") { c.notify = try parseNotify(&s, doc) }
         c.zones = try parseZones(doc)
+        c.dateTargets = try parseDateTargets(doc)
         return c
     }
 
@@ -266,25 +272,11 @@ public struct ApplianceConfig: Sendable {
         return n
     }
 
-    /// `[[zone]]` tables (id, facility, sensors, capacity, daily_target) and `[[bay]]`
+    /// `[[zone]]` tables (id, facility, sensors, capacity, daily_target, hourly_rate_cents) and `[[bay]]`
     /// tables (sensor, name) naming individual bays.
     static func parseZones(_ doc: TOMLDocument) throws -> ZoneMap {
-        func tables(_ name: String) throws -> [ConfigSection] {
-            guard let v = doc.root[name] else { return [] }
-            guard let a = v.array else {
-                throw ConfigError(file: doc.path, line: doc.line(of: "", in: name) ?? doc.line(of: name, in: nil),
-                                  message: "`\(name)` must be an array of tables", fix: "write each one as a [[\(name)]] header followed by key = value lines")
-            }
-            return try a.map { item in
-                guard let t = item.table else {
-                    throw ConfigError(file: doc.path, line: doc.line(of: "", in: name), message: "`\(name)` must hold tables",
-                                      fix: "write each one as a [[\(name)]] header followed by key = value lines")
-                }
-                return ConfigSection(doc: doc, name: name, table: t)
-            }
-        }
         var zones: [Zone] = []
-        for var z in try tables("zone") {
+        for var z in try doc.arrayOfTables("zone") {
             guard let id = try z.string("id", fix: "id = \"A\"") else {
                 throw doc.error("zone", "", "a [[zone]] has no id", fix: "add id = \"A\" (any short name)")
             }
@@ -309,14 +301,16 @@ public struct ApplianceConfig: Sendable {
             }
             let capacity = try z.int("capacity", range: 0...1_000_000, fix: "capacity = 48") ?? sensors.count
             let target = try z.int("daily_target", range: 1...10_000_000, fix: "daily_target = 120 (arrivals per day)")
+            let rate = try z.int("hourly_rate_cents", range: 0...1_000_000, fix: "hourly_rate_cents = 300 (3.00 per started hour)")
             try z.rejectUnknownKeys()
             guard !zones.contains(where: { $0.id == id }) else {
                 throw doc.error("zone", "id", "two zones are called `\(id)`", fix: "give each [[zone]] its own id")
             }
-            zones.append(Zone(id: id, facility: facility, capacity: capacity, dailyTarget: target, sensors: sensors))
+            zones.append(Zone(id: id, facility: facility, capacity: capacity, dailyTarget: target, sensors: sensors,
+                              hourlyRateCents: rate))
         }
         var bays: [UInt16: String] = [:]
-        for var b in try tables("bay") {
+        for var b in try doc.arrayOfTables("bay") {
             guard let sensor = try b.int("sensor", range: 0...65_535, fix: "sensor = 12"),
                   let name = try b.string("name", fix: "name = \"A-012\"") else {
                 throw doc.error("bay", "", "a [[bay]] needs both sensor and name", fix: "sensor = 12 and name = \"A-012\"")

@@ -72,6 +72,22 @@ struct TOMLDocument {
         return nil
     }
 
+    /// The tables of a `[[name]]` array (none when absent).
+    func arrayOfTables(_ name: String) throws -> [ConfigSection] {
+        guard let v = root[name] else { return [] }
+        guard let a = v.array else {
+            throw ConfigError(file: path, line: line(of: "", in: name) ?? line(of: name, in: nil),
+                              message: "`\(name)` must be an array of tables", fix: "write each one as a [[\(name)]] header followed by key = value lines")
+        }
+        return try a.map { item in
+            guard let t = item.table else {
+                throw ConfigError(file: path, line: line(of: "", in: name), message: "`\(name)` must hold tables",
+                                  fix: "write each one as a [[\(name)]] header followed by key = value lines")
+            }
+            return ConfigSection(doc: self, name: name, table: t)
+        }
+    }
+
     func error(_ section: String?, _ key: String, _ message: String, fix: String) -> ConfigError {
         ConfigError(file: path, line: line(of: key, in: section), message: message, fix: fix)
     }

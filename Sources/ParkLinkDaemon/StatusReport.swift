@@ -51,7 +51,7 @@ public enum StatusReport {
 
     /// The sampler's sections: garage and zones first (what a technician is asked
     /// about), then alerts, the least healthy sensors, and the sampler itself.
-    static func renderSampler(_ x: [String: JSONValue]) -> [String] {
+    public static func renderSampler(_ x: [String: JSONValue]) -> [String] {
         var out: [String] = []
         func v(_ o: [String: JSONValue]?, _ k: String) -> String { o?[k].map(render) ?? "-" }
         if case .object(let g)? = x["garage"] {
@@ -92,6 +92,10 @@ public enum StatusReport {
                 return "\(v(o, "sensor")) \(v(o, "score"))"
             }
             out.append("HEALTH least healthy: " + items.joined(separator: ", "))
+        }
+        if case .object(let sm)? = x["sampler"], case .number(let unmapped)? = sm["unmapped_sensors"], unmapped > 0 {
+            out.append("       \(Int(unmapped)) sensors are in no configured zone: each counts in a zone named after its gateway. "
+                + "Map them with [[zone]] tables in the config file (`parklink config init` writes a sample from the sensors seen).")
         }
         if case .array(let overrides)? = x["overrides"], !overrides.isEmpty {
             out.append("OVERRIDES \(overrides.count) in force")

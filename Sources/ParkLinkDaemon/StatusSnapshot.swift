@@ -183,6 +183,10 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         public init() {}
     }
 
+    /// Null when the daemon answered; what the database holds when it did not (`parklink
+    /// status` with the daemon down prints the same keys, those only a daemon knows null).
+    @ExplicitNull public var stored: Stored? = nil
+
     /// What `parklink status --json` prints: every key present, `null` when it has no value.
     public func json(pretty: Bool = false) throws -> String {
         try StatusProtocol.json(self, pretty: pretty)

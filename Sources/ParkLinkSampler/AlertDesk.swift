@@ -70,7 +70,7 @@ public final class AlertDesk: Sendable {
     /// One alert as `parklink alerts --json` (and a notification) shows it.
     public static func row(_ a: Alert) -> Row { row(AlertRecord(a)) }
 
-    static func row(_ r: AlertRecord) -> Row {
+    public static func row(_ r: AlertRecord) -> Row {
         Row(id: r.id, type: r.type, severity: r.severity, subject: r.subject, sensor: r.sensorId, gateway_id: r.gatewayId,
             message: r.message, created_at: Timestamps.iso(ms: r.createdAtMs) ?? "", acknowledged: r.acknowledgedAtMs != nil,
             acknowledged_at: r.acknowledgedAtMs.flatMap(Timestamps.iso), resolved_at: r.resolvedAtMs.flatMap(Timestamps.iso))

@@ -52,8 +52,9 @@ public final class Sampler: @unchecked Sendable {
         self.service = try ServiceThread(name: "pl-sampler")
         var f = config.forecasterStateFile.flatMap { ForecasterStateFile.load($0, logger: logger) }
             ?? FacilityForecaster(capacities: Dictionary(uniqueKeysWithValues: config.zones.zones.map { ($0.id, Double($0.capacity)) }))
-        // The zone map may have changed since the state was saved.
-        for zone in f.zoneNames where config.zones.zones.first(where: { $0.id == zone }) == nil { f.removeZone(zone) }
+        // The zone map may have changed since the state was saved: capacities now; zones
+        // gone from it once sensors report (`fitForecaster`), as a saved zone may be a
+        // gateway zone, which only the sensors tell.
         for zone in config.zones.zones where f.capacity(ofZone: zone.id) != Double(zone.capacity) {
             f.setCapacity(Double(zone.capacity), forZone: zone.id)
         }
@@ -140,6 +141,7 @@ public final class Sampler: @unchecked Sendable {
                 book.withLock { $0 = loaded }
                 pendingTransitions.withLock { $0.removeAll() }
                 bookLoaded = true
+                try store.recordTariffs(defaultCents: config.hourlyRateCents, zones: config.zones.zones, atMs: nowMs)
             } catch {
                 dbError = "\(error)"
                 store.drop()
@@ -158,6 +160,7 @@ public final class Sampler: @unchecked Sendable {
         var rows: [SensorRecord] = []
         var conditions: [AlertCondition] = []
         var occupiedByZone: [String: Int] = [:]
+        var unmappedByGateway: [String: Int] = [:]
         let currentBook = book.withLock { $0 } ?? AlertBook(nextId: UInt64(nowMs))
         // Overrides in force: the bay counts as the technician said (see `OverrideBook`).
         let inForce = Dictionary((hooks.overrides?.all ?? []).map { ($0.bay, $0.occupied) }) { $1 }
@@ -180,9 +183,10 @@ public final class Sampler: @unchecked Sendable {
                                         healthScore: health.total),
                     nowMs: nowMs)
                 let zone = config.zones.zoneId(of: sensor)
+                if zone == nil { unmappedByGateway[gateway, default: 0] += 1 }
                 let key = SensorKey(gatewayId: gateway, sensor: sensor)
                 let occupied = inForce.isEmpty ? block.occupied[slot] : inForce[key] ?? block.occupied[slot]
-                if occupied, let zone { occupiedByZone[zone, default: 0] += 1 }
+                if occupied { occupiedByZone[zone ?? gateway, default: 0] += 1 }
                 if hooks.bays != nil {
                     bays[key] = BayCondition(occupied: block.occupied[slot], offline: lastSeen.map { nowMs - $0 > offlineMs } ?? true,
                                              unhealthy: health.total < config.alertRules.lowHealthBelow)
@@ -193,17 +197,20 @@ public final class Sampler: @unchecked Sendable {
             }
         }
         for o in inForce.isEmpty ? [] : unreportedOverrides(reported: Set(rows.map(\.key))) where o.occupied {
-            if let zone = config.zones.zoneId(of: o.bay.sensor) { occupiedByZone[zone, default: 0] += 1 }
+            occupiedByZone[config.zones.zoneId(of: o.bay.sensor) ?? o.bay.gatewayId, default: 0] += 1
         }
         hooks.bays?(bays)
         conditions += liveConditions(occupiedByZone: occupiedByZone, nowMs: nowMs)
         // Zones: occupancy now, learning, forecasts, time to full (which the alert rules read).
+        // Sensors in no configured zone count in a zone named after their gateway.
+        let zones = config.zones.effectiveZones(unmapped: unmappedByGateway)
+        if !blocks.isEmpty { fitForecaster(to: zones) }
         var zoneSamples: [ZoneRepository.ZoneSample] = []
         var minutesToFull: [String: Double] = [:]
         var occupancy: [String: Double] = [:]
-        for zone in config.zones.zones { occupancy[zone.id] = Double(occupiedByZone[zone.id] ?? 0) }
+        for zone in zones { occupancy[zone.id] = Double(occupiedByZone[zone.id] ?? 0) }
         forecaster.observe(occupancy, at: Double(nowMs) / 1000)
-        for zone in config.zones.zones {
+        for zone in zones {
             let predictions = config.forecastHorizonsMinutes.compactMap { h in
                 forecaster.forecast(zone: zone.id, horizonMinutes: Double(h), from: Double(nowMs) / 1000)
                     .map { (horizonMinutes: h, predicted: $0) }
@@ -248,7 +255,8 @@ public final class Sampler: @unchecked Sendable {
                 try store.recordZones(zoneSamples, atMs: nowMs, record: record, dueWindowSeconds: config.intervalMs / 1000)
                 if record { lastForecastRecordMs = nowMs }
                 let (day, hour) = calendarBoundaries(nowMs)
-                figures = try store.zoneFigures(dayStartMs: day, hourStartMs: hour, hourlyRateCents: config.hourlyRateCents)
+                figures = try store.zoneFigures(dayStartMs: day, hourStartMs: hour, hourlyRateCents: config.hourlyRateCents,
+                                                zoneRates: config.zones.zones.reduce(into: [:]) { $0[$1.id] = $1.hourlyRateCents })
             } catch {
                 dbError = "\(error)"
                 store.drop()
@@ -261,8 +269,8 @@ public final class Sampler: @unchecked Sendable {
 
         let tookMs = Double(Clock.monotonicNanoseconds() - started) / 1e6
         let n = runs.withLock { $0 += 1; return $0 }
-        publish(rows: rows, zones: zoneSamples, minutesToFull: minutesToFull, figures: figures, nowMs: nowMs, tookMs: tookMs,
-                runs: n, dbError: dbError)
+        publish(rows: rows, zones: zoneSamples, zoneConfigs: zones, minutesToFull: minutesToFull, figures: figures, nowMs: nowMs,
+                tookMs: tookMs, runs: n, dbError: dbError)
     }
 
     private func log(_ t: AlertTransition) {
@@ -290,13 +298,13 @@ public final class Sampler: @unchecked Sendable {
 
     // MARK: - Status
 
-    private func publish(rows: [SensorRecord], zones: [ZoneRepository.ZoneSample], minutesToFull: [String: Double],
+    private func publish(rows: [SensorRecord], zones: [ZoneRepository.ZoneSample], zoneConfigs: [Zone], minutesToFull: [String: Double],
                          figures: [String: ZoneRepository.ZoneFigures], nowMs: Int64, tookMs: Double, runs: Int, dbError: String?) {
         func num(_ d: Double?) -> JSONValue { d.map { .number(($0 * 10).rounded() / 10) } ?? .null }
         var zoneList: [JSONValue] = []
         var total = 0, occupiedTotal = 0, arrivals = 0, stays = 0, staySeconds = 0.0, revenue = 0
         for z in zones {
-            let zone = config.zones.zone(of: config.zones.zones.first { $0.id == z.zoneId }?.sensors.first ?? 0)
+            let zone = zoneConfigs.first { $0.id == z.zoneId }
             let f = figures[z.zoneId] ?? .init()
             total += z.capacity
             occupiedTotal += z.occupied
@@ -306,7 +314,7 @@ public final class Sampler: @unchecked Sendable {
             revenue += f.revenueCentsToday
             var forecast: [String: JSONValue] = [:]
             for p in z.forecasts { forecast[String(p.horizonMinutes)] = num(p.predicted) }
-            let target = config.zones.zones.first { $0.id == z.zoneId }?.dailyTarget
+            let target = zone?.dailyTarget
             zoneList.append(.object([
                 "id": .string(z.zoneId), "facility": .string(zone?.facility ?? ""),
                 "occupied": .number(Double(z.occupied)), "available": .number(Double(max(0, z.capacity - z.occupied))),
@@ -360,8 +368,18 @@ public final class Sampler: @unchecked Sendable {
 
     // MARK: - Forecaster persistence
 
+    /// The forecaster follows the zones: gateway zones come and grow as sensors report,
+    /// and a zone no longer configured is forgotten. Only once sensors have reported
+    /// (after a restart the blocks start empty), so a saved gateway zone is not dropped.
+    private func fitForecaster(to zones: [Zone]) {
+        for zone in zones where forecaster.capacity(ofZone: zone.id) != Double(zone.capacity) {
+            forecaster.setCapacity(Double(zone.capacity), forZone: zone.id)
+        }
+        for name in forecaster.zoneNames where !zones.contains(where: { $0.id == name }) { forecaster.removeZone(name) }
+    }
+
     private func saveForecasters(force: Bool) {
-        guard let path = config.forecasterStateFile, !config.zones.isEmpty else { return }
+        guard let path = config.forecasterStateFile, !forecaster.zoneNames.isEmpty else { return }
         let now = Clock.wallMilliseconds()
         guard force || now - lastForecasterSaveMs >= 300_000 else { return }
         lastForecasterSaveMs = now

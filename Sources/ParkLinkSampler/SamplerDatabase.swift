@@ -46,9 +46,17 @@ final class SamplerDatabase {
             .record(samples, atMs: atMs, record: record, dueWindowSeconds: dueWindowSeconds)
     }
 
-    func zoneFigures(dayStartMs: Int64, hourStartMs: Int64, hourlyRateCents: Int) throws -> [String: ZoneRepository.ZoneFigures] {
+    func zoneFigures(dayStartMs: Int64, hourStartMs: Int64, hourlyRateCents: Int,
+                     zoneRates: [String: Int]) throws -> [String: ZoneRepository.ZoneFigures] {
         try ZoneRepository(connection: try connection.get())
-            .figures(dayStartMs: dayStartMs, hourStartMs: hourStartMs, hourlyRateCents: hourlyRateCents)
+            .figures(dayStartMs: dayStartMs, hourStartMs: hourStartMs, hourlyRateCents: hourlyRateCents, zoneRates: zoneRates)
+    }
+
+    /// The rates of this configuration, for the `stays` view (`tariffs`).
+    func recordTariffs(defaultCents: Int, zones: [Zone], atMs: Int64) throws {
+        var rates = ["": defaultCents]
+        for z in zones { rates[z.id] = z.hourlyRateCents ?? defaultCents }
+        try ZoneRepository(connection: try connection.get()).recordTariffs(rates, atMs: atMs)
     }
 }
 

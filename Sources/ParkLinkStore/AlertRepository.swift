@@ -61,6 +61,43 @@ public struct AlertRepository {
         try select(where: "appliance = \(try connection.quoted(appliance))", limit: limit)
     }
 
+    /// The open (unresolved) alerts, acknowledged or not, newest first.
+    public func open() throws -> [AlertRecord] {
+        try select(where: "appliance = \(try connection.quoted(appliance)) AND resolved_at IS NULL", limit: nil)
+    }
+
+    /// What acknowledging one alert in the database came to.
+    public enum Acknowledgement: Sendable, Equatable {
+        case acknowledged
+        /// Acknowledged before: the first time stands.
+        case alreadyAcknowledged
+        /// No open alert of this appliance has this id (unknown, or resolved).
+        case notOpen
+    }
+
+    /// Acknowledges an open alert directly in the table, for when the daemon is down: it
+    /// reads `acknowledged_at` back when it resumes its alert book.
+    public func acknowledge(id: UInt64, atMs: Int64) throws -> Acknowledgement {
+        let me = try connection.quoted(appliance)
+        let changed = try connection.execute("""
+            UPDATE alerts SET acknowledged_at = \(SQLLiteral.time(atMs))
+            WHERE appliance = \(me) AND id = \(id) AND resolved_at IS NULL AND acknowledged_at IS NULL
+            """)
+        if changed > 0 { return .acknowledged }
+        let open = try connection.queryValue("""
+            SELECT COUNT(*) FROM alerts WHERE appliance = \(me) AND id = \(id) AND resolved_at IS NULL
+            """)
+        return open == "1" ? .alreadyAcknowledged : .notOpen
+    }
+
+    /// Acknowledges every open, unacknowledged alert of this appliance; returns how many.
+    public func acknowledgeAll(atMs: Int64) throws -> Int {
+        Int(try connection.execute("""
+            UPDATE alerts SET acknowledged_at = \(SQLLiteral.time(atMs))
+            WHERE appliance = \(try connection.quoted(appliance)) AND resolved_at IS NULL AND acknowledged_at IS NULL
+            """))
+    }
+
     /// Writes the changes in one transaction. Opening is `INSERT IGNORE` (the key makes a
     /// replay after an unknown commit outcome harmless).
     public func write(_ changes: [AlertChange]) throws {

@@ -37,6 +37,12 @@ public enum Connections {
         /// not migrate (it asks whether the schema could be migrated instead).
         public static let check = Profile(name: "check", connectTimeout: .seconds(5), readTimeout: .seconds(10),
                                           writeTimeout: .seconds(10), migrates: false)
+        /// A reading command with the daemon down (`status`, `alerts`, `report`, `export`):
+        /// a person waits for the connection, but a report or an export over months may
+        /// read for minutes. It does not migrate: reading changes nothing, and a read-only
+        /// account could not.
+        public static let reader = Profile(name: "reader", connectTimeout: .seconds(5), readTimeout: .seconds(600),
+                                           writeTimeout: .seconds(60), migrates: false)
         /// Tools that read a whole run back (the stress verifier) or hold a lock on purpose.
         public static let tool = Profile(name: "tool", connectTimeout: .seconds(10), readTimeout: .seconds(300),
                                          writeTimeout: .seconds(60), migrates: false)

@@ -1,8 +1,8 @@
 // The Connector/C boundary of ParkLinkStore. Only these files call MariaDB Connector/C
 // (`import CMariaDB`): MariaDB.swift (library and thread set-up), MariaDBError.swift
 // (reading a handle's error), MariaDBValue.swift (values as C DATETIMEs),
-// MariaDBConnection.swift, PreparedStatement.swift and ParameterArrays.swift (array
-// binding). No other file of the module may import CMariaDB.
+// MariaDBConnection.swift, MariaDBStream.swift (results row by row), PreparedStatement.swift
+// and ParameterArrays.swift (array binding). No other file of the module may import CMariaDB.
 //
 // Everything else in the module talks to the database through the types these files
 // define, so the C API's rules (who frees what, when a bound buffer must stay valid, which

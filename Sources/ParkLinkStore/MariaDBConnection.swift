@@ -163,7 +163,7 @@ public final class MariaDBConnection {
         }
     }
 
-    private func liveHandle(_ operation: MariaDBError.Operation, _ statement: String? = nil) throws -> UnsafeMutablePointer<MYSQL> {
+    func liveHandle(_ operation: MariaDBError.Operation, _ statement: String? = nil) throws -> UnsafeMutablePointer<MYSQL> {
         guard let handle else { throw MariaDBError.closed(operation, statement: statement) }
         return handle
     }

@@ -193,5 +193,44 @@ enum SchemaMigrations {
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
             """,
         ]),
+        Migration(version: 5, name: "tariffs, stays view, occupancy_events by time", statements: [
+            // The hourly rate each zone's stays are billed at, as the appliance's config
+            // file says (written by the sampler at every start): the `stays` view needs it,
+            // and a ticketing system reading the view has no config file. zone_id '' is
+            // the default rate, for zones without their own and sensors in no configured
+            // zone (they count in a zone named after their gateway).
+            """
+            CREATE TABLE IF NOT EXISTS tariffs (
+              zone_id VARCHAR(64) NOT NULL COMMENT 'empty: the default rate',
+              hourly_rate_cents INT UNSIGNED NOT NULL,
+              updated_at DATETIME(3) NOT NULL COMMENT 'UTC',
+              PRIMARY KEY (zone_id)
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+            // Reports and exports read events by time alone (all zones).
+            "CREATE INDEX IF NOT EXISTS occupancy_events_time ON occupancy_events (at)",
+            // One row per stay: a bay's arrival followed by its departure. The zone is the
+            // configured one, else the gateway's (a sensor in no configured zone counts in a
+            // zone named after its gateway). Billed per started hour (integer arithmetic: a
+            // decimal CEIL rounds away a millisecond past the hour), in integer cents, at
+            // the zone's rate, else the default; NULL when no rate is recorded.
+            """
+            CREATE OR REPLACE VIEW stays AS
+            SELECT s.gateway_id, s.sensor_id, s.zone_id, s.arrived_at, s.left_at,
+                   TIMESTAMPDIFF(MICROSECOND, s.arrived_at, s.left_at) / 1000000 AS duration_seconds,
+                   (TIMESTAMPDIFF(MICROSECOND, s.arrived_at, s.left_at) + 3599999999) DIV 3600000000 AS billed_hours,
+                   (TIMESTAMPDIFF(MICROSECOND, s.arrived_at, s.left_at) + 3599999999) DIV 3600000000
+                     * COALESCE(tz.hourly_rate_cents, td.hourly_rate_cents) AS amount_cents
+            FROM (
+              SELECT gateway_id, sensor_id, COALESCE(zone_id, gateway_id) AS zone_id, event,
+                     LAG(event) OVER w AS previous_event, LAG(at) OVER w AS arrived_at, at AS left_at
+              FROM occupancy_events
+              WINDOW w AS (PARTITION BY gateway_id, sensor_id ORDER BY at, boot_id, seq)
+            ) s
+            LEFT JOIN tariffs tz ON tz.zone_id = s.zone_id
+            LEFT JOIN tariffs td ON td.zone_id = ''
+            WHERE s.event = 'departure' AND s.previous_event = 'arrival'
+            """,
+        ]),
     ]
 }

@@ -14,12 +14,39 @@ extension PrivateMariaDBServer {
 
     /// Starts the server if it is not running (initialising the datadir on first use),
     /// waits until it answers, creates the database, and returns its DSN. Idempotent.
+    ///
+    /// Two processes starting one state directory's server at once (a daemon and a
+    /// reading command) would start two servers on one datadir: the start is serialised
+    /// by `STATE/mariadb/start.lock`, and from then on this process holds a shared lock on
+    /// `STATE/mariadb/users.lock` until it exits (see `openForReading`).
     @discardableResult
     public func start() throws -> DSN {
+        try startSharing(forReading: false).dsn
+    }
+
+    /// `start()`, saying whether this call spawned the server. A server started for a
+    /// read is marked so (the last reader stops it); any other start adopts it.
+    func startSharing(forReading: Bool) throws -> (dsn: DSN, spawned: Bool) {
+        // Before the lock file is made: a start that cannot work creates nothing.
         let socketBytes = socketPath.utf8.count
         guard socketBytes <= 107 else {
             throw PrivateMariaDBServerError.socketPathTooLong(path: socketPath, bytes: socketBytes)
         }
+        return try withStartLock {
+            let spawned = try startUnlocked()
+            let dsn = try finishStart()
+            try holdLease()
+            if !forReading {
+                try? FileManager.default.removeItem(atPath: startedForReadingPath)
+            } else if spawned {
+                _ = FileManager.default.createFile(atPath: startedForReadingPath, contents: Data("\(getpid())\n".utf8))
+            }
+            return (dsn, spawned)
+        }
+    }
+
+    /// Spawns the server unless it runs; waits until it answers. True if it spawned it.
+    private func startUnlocked() throws -> Bool {
         let deadline = ContinuousClock.now + options.startTimeout
 
         if let pid = self.pid {
@@ -39,7 +66,13 @@ extension PrivateMariaDBServer {
             let pid = try spawnServer(server)
             logger.info("private MariaDB starting", metadata: ["db.pid": "\(pid)", "db.datadir": "\(dataDirectory)"])
             try waitUntilAnswering(pid: pid, deadline: deadline)
+            return true
         }
+        return false
+    }
+
+    /// Creates the database and the watchdog once the server answers.
+    private func finishStart() throws -> DSN {
         let admin = try MariaDBConnection(dsn: dsn.withDatabase(nil), connectTimeout: .seconds(5))
         defer { admin.close() }
         try admin.execute("CREATE DATABASE IF NOT EXISTS `\(options.databaseName)` CHARACTER SET utf8mb4")
@@ -99,6 +132,8 @@ extension PrivateMariaDBServer {
     /// Shuts the server down (`SHUTDOWN`, or SIGTERM if it cannot be reached) and waits for
     /// its process to exit. Does nothing if it is not running.
     public func stop() throws {
+        // Whatever this process used the server for is over.
+        defer { dropLease() }
         guard let pid = self.pid else { return }
         logger.info("private MariaDB stopping", metadata: ["db.pid": "\(pid)"])
         if let c = try? MariaDBConnection(dsn: dsn.withDatabase(nil), connectTimeout: .seconds(2), readTimeout: .seconds(10)) {

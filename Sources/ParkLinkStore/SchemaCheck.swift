@@ -39,12 +39,25 @@ public enum SchemaCheck {
     static let updated: [(table: String, column: String)] = [
         ("gateway_sessions", "last_hello_at"), ("sensors", "occupied"), ("alerts", "resolved_at"), ("forecasts", "actual"),
         ("overrides", "ended_at"),
+        ("tariffs", "hourly_rate_cents"),
     ]
 
     /// The table each `CREATE TABLE IF NOT EXISTS` statement makes, with the statement.
     static func createdTables(_ migration: Migration) -> [(table: String, statement: String)] {
         migration.statements.compactMap { statement in
             let prefix = "CREATE TABLE IF NOT EXISTS "
+            let text = statement.drop { $0 == " " || $0 == "\n" }
+            guard text.hasPrefix(prefix) else { return nil }
+            let name = text.dropFirst(prefix.count).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            return (String(name), statement)
+        }
+    }
+
+    /// The view each `CREATE OR REPLACE VIEW` statement makes, with the statement: probed
+    /// for CREATE VIEW only (a view takes no INSERT).
+    static func createdViews(_ migration: Migration) -> [(view: String, statement: String)] {
+        migration.statements.compactMap { statement in
+            let prefix = "CREATE OR REPLACE VIEW "
             let text = statement.drop { $0 == " " || $0 == "\n" }
             guard text.hasPrefix(prefix) else { return nil }
             let name = text.dropFirst(prefix.count).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
@@ -84,6 +97,7 @@ public enum SchemaCheck {
             _ = probe("CREATE", "schema_migrations", Schema.createMigrationsTable)
             for migration in pending {
                 for (table, statement) in createdTables(migration) { _ = probe("CREATE", table, statement) }
+                for (view, statement) in createdViews(migration) { _ = probe("CREATE VIEW", view, statement) }
             }
         }
         for migration in Schema.migrations where applied.contains(migration.version) {

@@ -19,18 +19,21 @@ public struct ZoneRepository {
         public var arrivalsSameHourLastWeek = 0
     }
 
-    /// Arrivals, stays and revenue per zone (key "" for unmapped sensors), from the events.
-    public func figures(dayStartMs: Int64, hourStartMs: Int64, hourlyRateCents: Int) throws -> [String: ZoneFigures] {
+    /// Arrivals, stays and revenue per zone, from the events. A sensor in no configured
+    /// zone counts in a zone named after its gateway. Revenue: each stay billed per started
+    /// hour at its zone's rate in `zoneRates`, else `hourlyRateCents`.
+    public func figures(dayStartMs: Int64, hourStartMs: Int64, hourlyRateCents: Int,
+                        zoneRates: [String: Int] = [:]) throws -> [String: ZoneFigures] {
         let c = connection
         var out: [String: ZoneFigures] = [:]
         let day = SQLLiteral.time(dayStartMs), hour = SQLLiteral.time(hourStartMs)
         let weekAgo = SQLLiteral.time(hourStartMs - 7 * 86_400_000), weekAgoEnd = SQLLiteral.time(hourStartMs - 7 * 86_400_000 + 3_600_000)
         for r in try c.query("""
-            SELECT COALESCE(zone_id, ''), SUM(event = 'arrival' AND at >= \(day)), SUM(event = 'departure' AND at >= \(day)),
+            SELECT COALESCE(zone_id, gateway_id), SUM(event = 'arrival' AND at >= \(day)), SUM(event = 'departure' AND at >= \(day)),
                    SUM(event = 'arrival' AND at >= \(hour)), SUM(event = 'arrival' AND at >= \(weekAgo) AND at < \(weekAgoEnd))
             FROM occupancy_events
             WHERE at >= \(day) OR (at >= \(weekAgo) AND at < \(weekAgoEnd))
-            GROUP BY zone_id
+            GROUP BY COALESCE(zone_id, gateway_id)
             """) {
             var f = out[r[0] ?? "", default: ZoneFigures()]
             f.arrivalsToday = Int(r[1] ?? "0") ?? 0
@@ -41,25 +44,39 @@ public struct ZoneRepository {
         }
         // A stay is an arrival followed by the same bay's departure; those that ended today.
         for r in try c.query("""
-            SELECT COALESCE(zone_id, ''), COUNT(*), AVG(stay_s), SUM(CEIL(stay_s / 3600))
+            SELECT zone, COUNT(*), AVG(stay_us) / 1000000, SUM((stay_us + 3599999999) DIV 3600000000)
             FROM (
-              SELECT zone_id, event, at,
+              SELECT COALESCE(zone_id, gateway_id) AS zone, event, at,
                      LAG(event) OVER w AS prev_event,
-                     TIMESTAMPDIFF(MICROSECOND, LAG(at) OVER w, at) / 1000000 AS stay_s
+                     TIMESTAMPDIFF(MICROSECOND, LAG(at) OVER w, at) AS stay_us
               FROM occupancy_events
               WHERE at >= \(day) - INTERVAL 2 DAY
               WINDOW w AS (PARTITION BY gateway_id, sensor_id ORDER BY at, boot_id, seq)
             ) t
             WHERE event = 'departure' AND prev_event = 'arrival' AND at >= \(day)
-            GROUP BY zone_id
+            GROUP BY zone
             """) {
             var f = out[r[0] ?? "", default: ZoneFigures()]
             f.staysToday = Int(r[1] ?? "0") ?? 0
             f.averageStaySeconds = r[2].flatMap { Double($0) }
-            f.revenueCentsToday = (Int(r[3].flatMap { Double($0) } ?? 0)) * hourlyRateCents
+            f.revenueCentsToday = (Int(r[3].flatMap { Double($0) } ?? 0)) * (zoneRates[r[0] ?? ""] ?? hourlyRateCents)
             out[r[0] ?? ""] = f
         }
         return out
+    }
+
+    /// Records the hourly rates stays are billed at, by zone ("" for the default), for the
+    /// `stays` view. Rows of zones not named here stay: appliances sharing a database
+    /// each record their own zones.
+    public func recordTariffs(_ centsByZone: [String: Int], atMs: Int64) throws {
+        guard !centsByZone.isEmpty else { return }
+        let c = connection
+        let values = try centsByZone.sorted { $0.key < $1.key }
+            .map { "(\(try c.quoted($0.key)), \(max(0, $0.value)), \(SQLLiteral.time(atMs)))" }.joined(separator: ", ")
+        _ = try c.execute("""
+            INSERT INTO tariffs (zone_id, hourly_rate_cents, updated_at) VALUES \(values)
+            ON DUPLICATE KEY UPDATE hourly_rate_cents = VALUES(hourly_rate_cents), updated_at = VALUES(updated_at)
+            """)
     }
 
     public struct ZoneSample: Sendable {

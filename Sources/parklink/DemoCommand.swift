@@ -15,15 +15,15 @@ struct DemoCommand: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: .long, help: "Simulated sensors.")
+    @Option(name: .long, parsing: .unconditional, help: "Simulated sensors.")
     var sensors = 500
-    @Option(name: .long, help: "Readings per second per sensor.")
+    @Option(name: .long, parsing: .unconditional, help: "Readings per second per sensor.")
     var rate = 2.0
     @Option(name: .long, help: "Wire framing: text or binary.")
     var framing: FrameEncoding = .text
-    @Option(name: .long, help: "Stop after this many seconds.")
+    @Option(name: .long, parsing: .unconditional, help: "Stop after this many seconds.")
     var duration: Double?
-    @Option(name: .customLong("time-scale"), help: "How much faster than real life cars come and go.")
+    @Option(name: .customLong("time-scale"), parsing: .unconditional, help: "How much faster than real life cars come and go.")
     var timeScale = 60.0
     @Flag(name: .customLong("no-misbehave"), help: "No sensors that misbehave on purpose.")
     var noMisbehave = false

@@ -64,10 +64,21 @@ struct ForecastCommand: ParsableCommand {
             config.forecastTime = nominalHorizon ? .nominalHorizon : .targetReading
             config.model = EvaluationConfig.Model(rawValue: model) ?? .facility
             if let modelConfig {
-                let data = try Data(contentsOf: URL(fileURLWithPath: modelConfig))
-                config.facility = try JSONDecoder().decode(FacilityForecasterConfig.self, from: data)
+                do {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: modelConfig))
+                    config.facility = try JSONDecoder().decode(FacilityForecasterConfig.self, from: data)
+                } catch {
+                    fail("\(modelConfig): not a model configuration: \(error). Fix: a JSON object with FacilityForecasterConfig's keys")
+                }
             }
-            let report = try ForecastEvaluation.run(csvPath: csv, config: config)
+            let report: EvaluationReport
+            do {
+                report = try ForecastEvaluation.run(csvPath: csv, config: config)
+            } catch let e as ParkingCSVError {
+                fail(e.description(file: csv))
+            } catch {
+                fail("\(csv): \(error)")
+            }
             print(report.table())
             if json { print(report.jsonLine()) }
         }

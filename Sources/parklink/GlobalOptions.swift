@@ -27,6 +27,37 @@ struct GlobalOptions: ParsableArguments {
         StateDirectory.resolve(explicit: stateDirectory ?? config?.stateDirectory)
     }
 
+    /// What `findDaemon` found: a daemon's answer, or none answering anywhere it looked.
+    enum DaemonAnswer<T> {
+        case answered(T)
+        /// No daemon answers: `state` is the directory whose database speaks for it (the
+        /// first searched that holds a private database, else the first), `reason` says why.
+        case away(state: StateDirectory, reason: String)
+    }
+
+    /// As `askDaemon`, but no daemon answering is an answer too, for the commands that then
+    /// read the database instead. A daemon that refuses, or a socket this user may not
+    /// reach, is still printed (exit 1).
+    func findDaemon<T>(config: ApplianceConfig?, _ request: (_ socket: String) throws -> T) -> DaemonAnswer<T> {
+        let search = DaemonSearch.make(explicit: stateDirectory ?? config?.stateDirectory)
+        let fallback = search.candidates.first { FileManager.default.fileExists(atPath: $0.directory.databaseDirectory) }?
+            .directory ?? state(config: config)
+        do {
+            let (value, used) = try search.ask(request)
+            if let note = search.note(for: used) {
+                FileHandle.standardError.write(Data(("parklink: " + note + "\n").utf8))
+            }
+            return .answered(value)
+        } catch DaemonSearch.Failure.notRunning(let tried) {
+            let sockets = tried.map { StateDirectory(path: $0).statusSocket }
+            return .away(state: fallback, reason: "no daemon answers at \(sockets.joined(separator: ", nor at "))")
+        } catch where daemonIsAway(error) {
+            return .away(state: fallback, reason: "\(error)")
+        } catch {
+            fail("\(error)")
+        }
+    }
+
     /// Asks the daemon through `DaemonSearch`: the state directory given, else the
     /// default one, the config file's and the system one, in that order. Says on stderr
     /// which directory answered when it is not the first; any failure is printed, exit 1.

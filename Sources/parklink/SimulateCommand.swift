@@ -21,16 +21,17 @@ struct SimulateCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Number of sensors.")
+    // `.unconditional`: `--sensors -3` is a value to refuse with a reason, not a missing one.
+    @Option(parsing: .unconditional, help: "Number of sensors.")
     var sensors: Int = 48
 
-    @Option(help: "Readings per second per sensor.")
+    @Option(parsing: .unconditional, help: "Readings per second per sensor.")
     var rate: Double = 1
 
     @Option(help: "Frame encoding: text or binary.")
     var framing: String = "text"
 
-    @Option(help: "Stop after this many seconds from boot (default: until Ctrl-C).")
+    @Option(parsing: .unconditional, help: "Stop after this many seconds from boot (default: until Ctrl-C).")
     var duration: Double?
 
     @Option(name: .customLong("gateway-id"), help: "Gateway id, 1–32 characters of [A-Za-z0-9_-].")
@@ -39,22 +40,22 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Keep a symlink at this path pointing at the pty.")
     var link: String?
 
-    @Option(help: "Seed for the simulated values.")
+    @Option(parsing: .unconditional, help: "Seed for the simulated values.")
     var seed: UInt64 = 1
 
     @Flag(help: "Three sensors misbehave: voltage out of range, high power, silence.")
     var misbehave = false
 
-    @Option(help: "Fraction of readings sent with a bad CRC (e.g. 0.01).")
+    @Option(parsing: .unconditional, help: "Fraction of readings sent with a bad CRC (e.g. 0.01).")
     var corrupt: Double = 0
 
-    @Option(help: "Fraction of readings preceded by noise bytes (e.g. 0.01).")
+    @Option(parsing: .unconditional, help: "Fraction of readings preceded by noise bytes (e.g. 0.01).")
     var garbage: Double = 0
 
-    @Option(name: .customLong("time-scale"), help: "Bay time runs this many times faster (60: a 45-minute stay lasts 45 s).")
+    @Option(name: .customLong("time-scale"), parsing: .unconditional, help: "Bay time runs this many times faster (60: a 45-minute stay lasts 45 s).")
     var timeScale: Double = 1
 
-    @Option(name: .customLong("host-timeout"), help: "Boot after this many seconds even if no host has sent PING (default: wait).")
+    @Option(name: .customLong("host-timeout"), parsing: .unconditional, help: "Boot after this many seconds even if no host has sent PING (default: wait).")
     var hostTimeout: Double?
 
     func validate() throws {

@@ -29,11 +29,11 @@ struct StressCommand: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: .long, help: "Simulated sensors (at least 4).")
+    @Option(name: .long, parsing: .unconditional, help: "Simulated sensors (at least 4).")
     var sensors = 500
-    @Option(name: .long, help: "Readings per second per sensor.")
+    @Option(name: .long, parsing: .unconditional, help: "Readings per second per sensor.")
     var rate = 100.0
-    @Option(name: .long, help: "Seconds the gateway sends.")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds the gateway sends.")
     var duration = 60.0
     @Option(name: .long, help: "Wire framing: text or binary.")
     var framing: FrameEncoding = .text
@@ -45,15 +45,15 @@ struct StressCommand: ParsableCommand {
     var dbPasswordFile: String?
     @Option(name: .customLong("insert-method"), help: "How the daemon writes: array-binding (default) or multi-row.")
     var insertMethod: ApplianceConfig.InsertMethod = .arrayBinding
-    @Option(name: .customLong("tx-buffer-kib"), help: "The simulated gateway's transmit buffer, KiB.")
+    @Option(name: .customLong("tx-buffer-kib"), parsing: .unconditional, help: "The simulated gateway's transmit buffer, KiB.")
     var txBufferKiB = 64
-    @Option(name: .customLong("down-seconds"), help: "db-restart: how long the server stays down (default 3).")
+    @Option(name: .customLong("down-seconds"), parsing: .unconditional, help: "db-restart: how long the server stays down (default 3).")
     var downSeconds = 3.0
-    @Option(name: .customLong("stall-seconds"), help: "db-stall: how long the read lock is held (default 20).")
+    @Option(name: .customLong("stall-seconds"), parsing: .unconditional, help: "db-stall: how long the read lock is held (default 20).")
     var stallSeconds = 20.0
-    @Option(name: .customLong("unplugs"), help: "unplug: how many times the cable is pulled (default 1).")
+    @Option(name: .customLong("unplugs"), parsing: .unconditional, help: "unplug: how many times the cable is pulled (default 1).")
     var unplugs = 1
-    @Option(name: .customLong("unplug-seconds"), help: "unplug: how long the cable stays out each time (default 2).")
+    @Option(name: .customLong("unplug-seconds"), parsing: .unconditional, help: "unplug: how long the cable stays out each time (default 2).")
     var unplugSeconds = 2.0
     @Flag(name: .long, help: "Print the report as one JSON object on the last line of stdout.")
     var json = false

@@ -17,6 +17,10 @@ struct Tool: ParsableCommand {
             DemoCommand.self, ForecastCommand.self, AlertsCommand.self,
             StressCommand.self, InstallCommand.self, UninstallCommand.self,
             OverrideCommand.self, WatchCommand.self,
+            ReportCommand.self, ExportCommand.self, ConfigCommand.self,
         ]
     )
+
+    /// Every error reads `parklink: …`, as those the commands print themselves.
+    static var _errorPrefix: String { "parklink: " }
 }

@@ -41,6 +41,7 @@ struct SampleConfigTests {
             let probe = switch section {
             case "zone": "[[zone]]\nid = \"A\"\nzz_unknown = 1\n"
             case "bay": "[[bay]]\nsensor = 1\nname = \"B\"\nzz_unknown = 1\n"
+            case "target": "[[target]]\nzone = \"A\"\ndate = \"2025-12-24\"\ndaily_target = 1\nzz_unknown = 1\n"
             default: "[\(section)]\nzz_unknown = 1\n"
             }
             let error = try #require(Self.parseError(probe), "\(section)")

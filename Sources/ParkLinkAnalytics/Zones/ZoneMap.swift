@@ -8,13 +8,23 @@ public struct Zone: Sendable, Equatable, Codable {
     /// Arrivals per day the operator aims for (efficiency % = arrivals ÷ target × 100).
     public var dailyTarget: Int?
     public var sensors: [UInt16]
+    /// The zone's own parking tariff (integer cents per started hour); nil: the default.
+    public var hourlyRateCents: Int?
 
-    public init(id: String, facility: String, capacity: Int, dailyTarget: Int?, sensors: [UInt16]) {
+    public init(id: String, facility: String, capacity: Int, dailyTarget: Int?, sensors: [UInt16],
+                hourlyRateCents: Int? = nil) {
         self.id = id
         self.facility = facility
         self.capacity = capacity
         self.dailyTarget = dailyTarget
         self.sensors = sensors
+        self.hourlyRateCents = hourlyRateCents
+    }
+
+    /// The zone a gateway's sensors count in when no configured zone has them: named after
+    /// the gateway, as big as the number of such sensors, with no target or rate of its own.
+    public static func gateway(_ gatewayId: String, sensors: Int) -> Zone {
+        Zone(id: gatewayId, facility: gatewayId, capacity: sensors, dailyTarget: nil, sensors: [])
     }
 }
 
@@ -53,6 +63,23 @@ public struct ZoneMap: Sendable, Equatable {
 
     public func zoneId(of sensor: UInt16) -> String? {
         zoneIndexBySensor[sensor].map { zones[$0].id }
+    }
+
+    /// The zone a sensor counts in: its configured zone, else one named after its gateway,
+    /// so that without a zone map every sensor still shows, per gateway.
+    public func effectiveZoneId(of sensor: UInt16, gateway: String) -> String {
+        zoneId(of: sensor) ?? gateway
+    }
+
+    /// The configured zones, then a gateway zone (`Zone.gateway`) for each gateway with
+    /// sensors in no configured zone (`unmapped`: how many, by gateway), in gateway order.
+    /// A gateway named like a configured zone adds its sensors to that zone's count only.
+    public func effectiveZones(unmapped: [String: Int]) -> [Zone] {
+        var out = zones
+        for (gateway, n) in unmapped.sorted(by: { $0.key < $1.key }) where n > 0 && !zones.contains(where: { $0.id == gateway }) {
+            out.append(.gateway(gateway, sensors: n))
+        }
+        return out
     }
 
     /// The bay's name: configured, else `ZONE-SENSOR`, else nil for an unmapped sensor.

@@ -122,6 +122,15 @@ public enum SampleConfig {
         #capacity = 121
         # Arrivals per day, for the efficiency figure.
         #daily_target = 400
+        # This zone's tariff in cents per started hour (default: [sampler] hourly_rate_cents).
+        #hourly_rate_cents = 250
+
+        # Another daily target on one date: one [[target]] table each (reports, status).
+        #[[target]]
+        #zone = "A"
+        # A quoted YYYY-MM-DD: the loader takes no TOML dates.
+        #date = "2025-12-24"
+        #daily_target = 600
 
         # Bay names: one [[bay]] table each (default name: ZONE-SENSOR).
         #[[bay]]
