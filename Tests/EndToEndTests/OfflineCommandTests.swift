@@ -129,6 +129,20 @@ struct OfflineCommandTests {
                                    "--state-dir", state])
         #expect(export.status == 0)
         #expect(export.out.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == events + 1, "a header and every event")
+
+        // watch --since: what happened, from the tables (nothing to follow live), exit 3.
+        let watched = try parklink(["watch", "--since", "1h", "--json", "--state-dir", state, "--db", dsn.description])
+        #expect(watched.status == 3)
+        let lines = try watched.out.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let bayChanges = Int(try query(dsn, "SELECT COUNT(*) FROM occupancy_events WHERE at >= UTC_TIMESTAMP() - INTERVAL 1 HOUR")[0][0]!)!
+        #expect(bayChanges > 0)
+        #expect(lines.filter { $0["kind"] as? String == "bay" }.count == bayChanges, "every bay change of the hour")
+        #expect(lines.filter { $0["kind"] as? String == "alert" && $0["event"] as? String == "raised" }.count == liveAlerts.count)
+        #expect(lines.allSatisfy { $0["replayed"] as? Bool == true })
+        let follow = try parklink(["watch", "--state-dir", state, "--db", dsn.description], stderr: .merge)
+        #expect(follow.status == 1 && follow.out.contains("--since"), "nothing to follow live: says to give --since")
     }
 
     @Test("a stopped private database is started for the read and stopped after, unless another process uses it")
