@@ -25,7 +25,8 @@ import Foundation
 /// Protocol: features and hyper-parameters (`FacilityForecasterConfig` defaults) were
 /// chosen on the validation part only: 32 candidates in the second round, each a
 /// `--model-config` file; the chosen one was then scored once on the test part, with
-/// nothing changed afterwards. On the Birmingham file, MAE / RMSE in cars:
+/// nothing changed afterwards. A third round of 49 (README) scored two on the test part,
+/// neither better, and left the model as it was. On the Birmingham file, MAE / RMSE in cars:
 ///
 ///     horizon  part    n     FacilityForecaster  80% cover / width  persistence
 ///     15 min   test    141    8.43 / 12.39       86.5% / 40.2       26.87 / 51.38
