@@ -33,6 +33,10 @@ public struct ApplianceConfig: Sendable {
     public var batchMaxRows = 5_000
     public var batchLingerMs = 20
     public var insertMethod: InsertMethod = .arrayBinding
+    /// Hold a bay's change of `occupied` back until it has lasted this long; a bay that
+    /// flips back sooner (a flapping sensor) yields no arrival or departure, and what is
+    /// suppressed is counted. 0: off, every change is an event. Readings are stored either way.
+    public var occupancyDebounceMs = 0
     /// How long `run` keeps retrying the last batches on SIGTERM when the database is down.
     public var shutdownGraceSeconds = 30
     // [spool]
@@ -157,6 +161,9 @@ public struct ApplianceConfig: Sendable {
             if let v = try s.int("batch_max_rows", range: 1...50_000, fix: "batch_max_rows = 5000") { c.batchMaxRows = v }
             if let v = try s.int("batch_linger_ms", range: 0...10_000, fix: "batch_linger_ms = 20") { c.batchLingerMs = v }
             if let v = try s.int("shutdown_grace_seconds", range: 0...3_600, fix: "shutdown_grace_seconds = 30") { c.shutdownGraceSeconds = v }
+            if let v = try s.int("occupancy_debounce_ms", range: 0...3_600_000, fix: "occupancy_debounce_ms = 2000 (0: off)") {
+                c.occupancyDebounceMs = v
+            }
             if let m = try s.string("insert_method", fix: "insert_method = \"array-binding\" or \"multi-row\"") {
                 guard let e = InsertMethod(rawValue: m) else {
                     throw doc.error("pipeline", "insert_method", "insert_method `\(m)` is not known", fix: "insert_method = \"array-binding\" or \"multi-row\"")

@@ -21,6 +21,13 @@ final class MariaDBSink: BatchSink {
 
     func disconnect() { transaction.disconnect() }
 
+    func releaseHeld(upToMs: Int64?) -> Bool { transaction.releaseHeld(upToMs: upToMs) }
+
+    func occupancyEventCounts() -> (written: Int, suppressed: Int, held: Int) {
+        let t = transaction.occupancyTally
+        return (t.written, t.suppressed, t.held)
+    }
+
     func storedResumePoints() throws -> [SessionKey: UInt64] { try transaction.resumePoints() }
 
     func classify(_ error: any Error) -> WriteFailure {
@@ -69,9 +76,10 @@ extension Pipeline {
         var o = options
         if o.resume.isEmpty { o.resume = resumePoints(dsn: dsn) }
         let method = o.config.insertMethod, maxRows = o.config.batchMaxRows, zones = o.config.zones
+        let debounceMs = o.config.occupancyDebounceMs
         return try Pipeline(options: o, logger: logger) { sessions in
             MariaDBSink(BatchTransaction(dsn: dsn, method: method, maxRows: maxRows, sessions: sessions,
-                                         zoneOf: { zones.zoneId(of: $0) }))
+                                         debounceMs: debounceMs, zoneOf: { zones.zoneId(of: $0) }))
         }
     }
 

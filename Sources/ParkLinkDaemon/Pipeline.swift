@@ -303,7 +303,11 @@ public final class Pipeline: @unchecked Sendable {
                 last_commit_at: Timestamps.iso(ms: s.lastCommitAtMs.load(ordering: .relaxed)),
                 retries: s.retries.value, in_flight: s.inFlight.value, last_error: s.lastError,
                 latency_ms: .init(p50: latency.percentile(0.5), p99: latency.percentile(0.99),
-                                  max: latency.count > 0 ? latency.maxMs : nil, samples: latency.count)),
+                                  max: latency.count > 0 ? latency.maxMs : nil, samples: latency.count),
+                occupancy_events: s.occupancyEvents.value,
+                occupancy_debounce_ms: options.config.occupancyDebounceMs > 0 ? options.config.occupancyDebounceMs : nil,
+                occupancy_events_suppressed: s.occupancyEventsSuppressed.value,
+                occupancy_events_held: s.occupancyEventsHeld.value),
             spool: spool.map { sp in
                 .init(directory: sp.config.directory, active: sp.isActive, bytes: sp.bytes, readings: sp.pending,
                       oldest_age_seconds: sp.oldestReceivedAtMs.map { Double(max(0, now - $0)) / 1000 },

@@ -24,6 +24,7 @@ struct ConfigTests {
             ring_capacity = 65536
             batch_max_rows = 2000
             insert_method = "multi-row"
+            occupancy_debounce_ms = 1500
 
             [spool]
             max_megabytes = 512
@@ -59,6 +60,8 @@ struct ConfigTests {
         #expect(c.ringCapacity == 65_536)
         #expect(c.batchMaxRows == 2_000)
         #expect(c.insertMethod == .multiRow)
+        #expect(c.occupancyDebounceMs == 1_500)
+        #expect(ApplianceConfig().occupancyDebounceMs == 0, "off by default: every change is an event")
         #expect(c.spoolEnabled && c.spoolMaxMegabytes == 512 && c.spoolSyncIntervalMs == 100 && c.spoolHighWaterPercent == 75)
         #expect(c.samplerIntervalSeconds == 2)
         #expect(c.hourlyRateCents == 250)
@@ -101,6 +104,8 @@ struct ConfigTests {
         let range = try #require(error("[pipeline]\nring_capacity = 10\n"))
         #expect(range.line == 2)
         #expect(range.fix == "ring_capacity = 262144")
+        let debounce = try #require(error("[pipeline]\noccupancy_debounce_ms = -5\n"))
+        #expect(debounce.line == 2 && debounce.fix.contains("occupancy_debounce_ms = 2000"))
         let framing = try #require(error("[link]\nframing = \"morse\"\n"))
         #expect(framing.line == 2)
         #expect(framing.fix.contains("\"text\" or \"binary\""))

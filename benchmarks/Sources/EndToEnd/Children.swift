@@ -215,7 +215,7 @@ enum PipelineChild {
                 readerRunQueueWaitMs: runQueueWaitMs(thread: "pl-reader") ?? 0,
                 writerRunQueueWaitMs: runQueueWaitMs(thread: "pl-writer") ?? 0,
                 peakRSSKiB: ProcessStats.memory(pid: getpid())?.peakResidentKiB ?? 0, settled: settled,
-                eventsSuppressed: nil)
+                eventsSuppressed: pipeline.snapshot().store.occupancy_events_suppressed)
             _ = pipeline.stop()
             print("RESULT " + String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
             fflush(nil)
@@ -235,6 +235,7 @@ enum PipelineSetting {
         switch parts[0] {
         case "batch_max_rows": c.batchMaxRows = v
         case "batch_linger_ms": c.batchLingerMs = v
+        case "debounce_ms": c.occupancyDebounceMs = v
         default: return false
         }
         return true
