@@ -106,12 +106,14 @@ public final class Pipeline: @unchecked Sendable {
         rc.resume = resume
         rc.lastRunStoppedCleanly = lastRun == nil
         rc.raisePriority = c.readerRealtime
+        rc.coalesceMs = Int32(c.coalesceMs)
         rc.spoolHighWater = max(1, c.ringCapacity * c.spoolHighWaterPercent / 100)
         reader = try SerialReader(config: rc, ring: ring, events: events, sessions: sessions,
                                   counters: linkCounters, logger: logger, spool: spool)
         var wc = ReadingWriter.Config()
         wc.maxRows = c.batchMaxRows
         wc.lingerMs = c.batchLingerMs
+        wc.idleLingerMs = c.idleLingerMs
         wc.shutdownGraceMs = c.shutdownGraceSeconds * 1_000
         wc.lastRunStoppedCleanly = lastRun == nil
         wc.spooledFrom = spool?.recovery.first ?? [:]

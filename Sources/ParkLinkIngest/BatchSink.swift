@@ -51,4 +51,3 @@ public enum WriteFailure: Sendable, Equatable {
     /// revoked privilege, a data error): say so once, raise an alert, retry slowly.
     case permanent
 }
-

@@ -4,7 +4,9 @@ import ParkLinkSystem
 
 /// The consumer: ring → batches → one transaction each.
 ///
-/// It takes up to `maxRows` readings, or what came within `lingerMs` of the first, and
+/// It takes up to `maxRows` readings, or what came within `lingerMs` of the first (within
+/// `idleLingerMs` while batches are small: a slow line then costs a few commits a second,
+/// not fifty), and
 /// forgets them only after the commit. On any error it keeps the batch, reconnects with
 /// capped exponential backoff and writes the same batch again: the key
 /// (gateway_id, boot_id, seq) makes the replay harmless.
@@ -19,6 +21,9 @@ public final class ReadingWriter: @unchecked Sendable {
     public struct Config: Sendable {
         public var maxRows = 5_000
         public var lingerMs = 20
+        /// The linger after a batch of fewer than `smallBatchRows` readings.
+        public var idleLingerMs = 80
+        public var smallBatchRows = 64
         public var initialBackoffMs = 100
         public var maxBackoffMs = 1_000
         /// Between attempts while the database refuses the batch with a permanent error.
@@ -112,6 +117,7 @@ public final class ReadingWriter: @unchecked Sendable {
         let capacity = config.maxRows
         let batch = UnsafeMutablePointer<StampedReading>.allocate(capacity: capacity)
         defer { batch.deallocate() }
+        var lastRows = 0
 
         while true {
             // The ring first: while the spool is in use the reader adds nothing to the ring,
@@ -119,7 +125,9 @@ public final class ReadingWriter: @unchecked Sendable {
             let spooling = spool?.isActive ?? false
             // At most a second's wait for readings, so link events of a quiet line (a
             // HELLO, a gap seen by a heartbeat) are stored without waiting for traffic.
-            var n = ring.pop(into: batch, max: capacity, lingerMs: spooling ? 0 : config.lingerMs,
+            let small = lastRows < config.smallBatchRows && config.lingerMs > 0
+            let linger = spooling ? 0 : small ? max(config.lingerMs, config.idleLingerMs) : config.lingerMs
+            var n = ring.pop(into: batch, max: capacity, lingerMs: linger,
                              firstWaitMs: spooling ? 0 : 1_000)
             var spoolEnd: Spool.Cursor?
             if n == 0, spooling, let spool, !ring.isClosed {
@@ -175,6 +183,7 @@ public final class ReadingWriter: @unchecked Sendable {
             counters.inFlight.store(0, ordering: .relaxed)
             counters.batchStartedAtMs.store(0, ordering: .relaxed)
             batch.deinitialize(count: n)
+            lastRows = n
         }
         logger.info("writer stopped", metadata: ["store.rows_committed": "\(counters.rowsCommitted.value)"])
     }

@@ -16,6 +16,7 @@ struct ConfigTests {
             baud = 1000000
             framing = "binary"
             max_sessions = 128
+            coalesce_ms = 5
 
             [database]
             dsn = "mysql://parklink@db.example:3307/parklink"
@@ -25,6 +26,7 @@ struct ConfigTests {
             batch_max_rows = 2000
             insert_method = "multi-row"
             occupancy_debounce_ms = 1500
+            idle_linger_ms = 50
 
             [spool]
             max_megabytes = 512
@@ -61,6 +63,7 @@ struct ConfigTests {
         #expect(c.batchMaxRows == 2_000)
         #expect(c.insertMethod == .multiRow)
         #expect(c.occupancyDebounceMs == 1_500)
+        #expect(c.idleLingerMs == 50 && c.coalesceMs == 5)
         #expect(ApplianceConfig().occupancyDebounceMs == 0, "off by default: every change is an event")
         #expect(c.spoolEnabled && c.spoolMaxMegabytes == 512 && c.spoolSyncIntervalMs == 100 && c.spoolHighWaterPercent == 75)
         #expect(c.samplerIntervalSeconds == 2)

@@ -136,6 +136,8 @@ struct PipelineReport: Codable {
     var settled: Bool
     /// Occupancy events the debounce held back (nil: the pipeline does not report it).
     var eventsSuppressed: Int?
+    /// CPU seconds per thread name (`pl-…`; the rest as `other`) over the run.
+    var threadCPU: [String: Double]?
 }
 
 enum PipelineChild {
@@ -215,7 +217,7 @@ enum PipelineChild {
                 readerRunQueueWaitMs: runQueueWaitMs(thread: "pl-reader") ?? 0,
                 writerRunQueueWaitMs: runQueueWaitMs(thread: "pl-writer") ?? 0,
                 peakRSSKiB: ProcessStats.memory(pid: getpid())?.peakResidentKiB ?? 0, settled: settled,
-                eventsSuppressed: pipeline.snapshot().store.occupancy_events_suppressed)
+                eventsSuppressed: pipeline.snapshot().store.occupancy_events_suppressed, threadCPU: threads.byName)
             _ = pipeline.stop()
             print("RESULT " + String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
             fflush(nil)
@@ -236,6 +238,8 @@ enum PipelineSetting {
         case "batch_max_rows": c.batchMaxRows = v
         case "batch_linger_ms": c.batchLingerMs = v
         case "debounce_ms": c.occupancyDebounceMs = v
+        case "idle_linger_ms": c.idleLingerMs = v
+        case "coalesce_ms": c.coalesceMs = v
         default: return false
         }
         return true

@@ -46,15 +46,14 @@ func runQueueWaitMs(thread: String) -> Double? {
 }
 
 /// CPU seconds of this process's threads named `pl-reader` and `pl-writer`.
-func pipelineThreadsCPU() -> (reader: Double, writer: Double) {
-    var reader = 0.0, writer = 0.0
+func pipelineThreadsCPU() -> (reader: Double, writer: Double, byName: [String: Double]) {
+    var byName: [String: Double] = [:]
     let me = getpid()
     for t in ProcessStats.threads(pid: me) {
         guard let cpu = ProcessStats.cpuSeconds(pid: me, thread: t.tid) else { continue }
-        if t.name == "pl-reader" { reader += cpu }
-        if t.name == "pl-writer" { writer += cpu }
+        byName[t.name.hasPrefix("pl-") ? t.name : "other", default: 0] += cpu
     }
-    return (reader, writer)
+    return (byName["pl-reader"] ?? 0, byName["pl-writer"] ?? 0, byName)
 }
 
 struct TemporaryDirectory {
