@@ -32,7 +32,9 @@ public struct ApplianceConfig: Sendable {
     public var passwordFile: String?
     // [pipeline]
     public var ringCapacity = 262_144
-    public var batchMaxRows = 5_000
+    /// Large, so that a writer that fell behind catches up with fewer commits (each waits
+    /// for the log's fsync); a moderate rate fills batches by the linger, not by this.
+    public var batchMaxRows = 20_000
     public var batchLingerMs = 20
     /// The linger while batches are small (a slow line): fewer commits, a longer wait.
     public var idleLingerMs = 80
@@ -163,7 +165,7 @@ public struct ApplianceConfig: Sendable {
         }
         if var s = try table("pipeline") {
             if let v = try s.int("ring_capacity", range: 1_024...16_777_216, fix: "ring_capacity = 262144") { c.ringCapacity = v }
-            if let v = try s.int("batch_max_rows", range: 1...50_000, fix: "batch_max_rows = 5000") { c.batchMaxRows = v }
+            if let v = try s.int("batch_max_rows", range: 1...50_000, fix: "batch_max_rows = 20000") { c.batchMaxRows = v }
             if let v = try s.int("batch_linger_ms", range: 0...10_000, fix: "batch_linger_ms = 20") { c.batchLingerMs = v }
             if let v = try s.int("idle_linger_ms", range: 0...10_000, fix: "idle_linger_ms = 80") { c.idleLingerMs = v }
             if let v = try s.int("shutdown_grace_seconds", range: 0...3_600, fix: "shutdown_grace_seconds = 30") { c.shutdownGraceSeconds = v }

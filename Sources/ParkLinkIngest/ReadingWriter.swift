@@ -19,7 +19,7 @@ public final class ReadingWriter: @unchecked Sendable {
     // @unchecked: `thread` is touched by start/stop only; the store is used by the
     // writer thread alone; everything else is thread-safe.
     public struct Config: Sendable {
-        public var maxRows = 5_000
+        public var maxRows = 20_000
         public var lingerMs = 20
         /// The linger after a batch of fewer than `smallBatchRows` readings.
         public var idleLingerMs = 80

@@ -1,6 +1,7 @@
 // The store's ceilings, measured in the same run as the end-to-end steps.
 
 import Foundation
+import ParkLinkDaemon
 import ParkLinkProtocol
 import ParkLinkStore
 import ParkLinkSystem
@@ -10,7 +11,8 @@ import Glibc
 #endif
 
 /// Rows/s the store alone takes on the same server, just before a step: array binding
-/// (the writer's method, one connection, batches of 5,000 in one transaction each) and
+/// (the writer's method, one connection, batches of the pipeline's `batch_max_rows` in one
+/// transaction each) and
 /// LOAD DATA LOCAL INFILE (writing its file included). An end-to-end figure next to
 /// these, measured minutes apart on a shared machine, says how close the pipeline comes
 /// to what the database can take at that moment; the Store harness suite measures the
@@ -21,7 +23,7 @@ enum StoreCeiling {
         var loadDataRowsPerSecond: Int
     }
 
-    static let batch = 5_000
+    static let batch = ApplianceConfig().batchMaxRows
     static let database = "bench_ceiling"
 
     /// Each method in a fresh `readings` (the schema's migrations), `rows` rows each.

@@ -30,7 +30,7 @@ struct EndToEndOptions {
     var idleRate = 500
     var idleSeconds = 60.0
     /// Store ceilings (array binding, LOAD DATA) measured before every step, on the same
-    /// server, `ceilingRows` rows each in batches of 5,000.
+    /// server, `ceilingRows` rows each in batches of `batch_max_rows`.
     var ceilingRows = 200_000
     var measureCeiling = true
     /// `--set KEY=VALUE` for every pipeline child (see `PipelineSetting`).

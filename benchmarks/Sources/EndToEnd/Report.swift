@@ -26,7 +26,7 @@ enum Report {
     static func markdown(_ results: [StepResult], options: EndToEndOptions) -> String {
         var out = "### Every step beside the store's ceilings\n\n"
         out += "Ceilings: rows/s the store alone took on the same server just before the step (array binding, the writer's "
-            + "method; LOAD DATA LOCAL INFILE), \(options.ceilingRows) rows each in transactions of 5,000. "
+            + "method; LOAD DATA LOCAL INFILE), \(options.ceilingRows) rows each in transactions of \(StoreCeiling.batch). "
             + "End to end = readings stored ÷ (pipeline start → last commit): below the offered rate when the database "
             + "fell behind and the spool held readings after the gateway stopped. Ratio = end to end ÷ ceiling.\n\n"
         out += "| step | framing | sensors | offered/s | settings | end to end/s | zero loss | spooled | p99 ms | peak RSS MiB | array binding/s | LOAD DATA/s | ÷ array binding | ÷ LOAD DATA |\n"
