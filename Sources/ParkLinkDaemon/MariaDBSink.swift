@@ -8,14 +8,16 @@ import ParkLinkSystem
 /// (Ingest) meets the database (Store), so neither module knows the other.
 final class MariaDBSink: BatchSink {
     private let transaction: BatchTransaction
-    private let committed: @Sendable ([OccupancyEvent]) -> Void
+    private let committed: (@Sendable ([OccupancyEvent]) -> Void)?
     private var dsn: DSN { transaction.dsn }
 
     /// - Parameter committed: the bay changes of each committed batch (on the writer
-    ///   thread: it must only hand them on, see `LiveDesk.bayChanged`).
-    init(_ transaction: BatchTransaction, committed: @escaping @Sendable ([OccupancyEvent]) -> Void = { _ in }) {
+    ///   thread: it must only hand them on, see `LiveDesk.bayChanged`); nil: nobody
+    ///   follows them, and the transaction does not make them.
+    init(_ transaction: BatchTransaction, committed: (@Sendable ([OccupancyEvent]) -> Void)? = nil) {
         self.transaction = transaction
         self.committed = committed
+        transaction.wantsCommittedEvents = committed != nil
     }
 
     func connect(within limit: Duration?) throws { try transaction.connect(within: limit) }
@@ -27,12 +29,21 @@ final class MariaDBSink: BatchSink {
 
     func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int {
         let inserted = try transaction.write(rows, events: events)
-        let changes = transaction.lastCommittedEvents
-        if !changes.isEmpty { committed(changes) }
+        if let committed {
+            let changes = transaction.lastCommittedEvents
+            if !changes.isEmpty { committed(changes) }
+        }
         return inserted
     }
 
     func disconnect() { transaction.disconnect() }
+
+    func releaseHeld(upToMs: Int64?) -> Bool { transaction.releaseHeld(upToMs: upToMs) }
+
+    func occupancyEventCounts() -> (written: Int, suppressed: Int, held: Int) {
+        let t = transaction.occupancyTally
+        return (t.written, t.suppressed, t.held)
+    }
 
     func storedResumePoints() throws -> [SessionKey: UInt64] { try transaction.resumePoints() }
 
@@ -82,14 +93,15 @@ extension Pipeline {
         var o = options
         if o.resume.isEmpty { o.resume = resumePoints(dsn: dsn) }
         let method = o.config.insertMethod, maxRows = o.config.batchMaxRows, zones = o.config.zones
+        let debounceMs = o.config.occupancyDebounceMs
         // The sink is made on the writer thread once the pipeline runs, so the live desk it
         // reports to exists by then.
         let live = Locked<LiveDesk?>(nil)
         let pipeline = try Pipeline(options: o, logger: logger) { sessions in
-            let desk = live.withLock { $0 }
-            return MariaDBSink(BatchTransaction(dsn: dsn, method: method, maxRows: maxRows, sessions: sessions,
-                                                zoneOf: { zones.zoneId(of: $0) }),
-                               committed: { desk?.bayChanged($0) })
+            let transaction = BatchTransaction(dsn: dsn, method: method, maxRows: maxRows, sessions: sessions,
+                                               debounceMs: debounceMs, zoneOf: { zones.zoneId(of: $0) })
+            guard let desk = live.withLock({ $0 }) else { return MariaDBSink(transaction) }
+            return MariaDBSink(transaction, committed: { desk.bayChanged($0) })
         }
         live.withLock { $0 = pipeline.live }
         return pipeline

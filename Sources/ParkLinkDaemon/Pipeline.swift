@@ -124,6 +124,7 @@ public final class Pipeline: @unchecked Sendable {
         rc.resume = resume
         rc.lastRunStoppedCleanly = lastRun == nil
         rc.raisePriority = c.readerRealtime
+        rc.coalesceMs = Int32(c.coalesceMs)
         rc.spoolHighWater = max(1, c.ringCapacity * c.spoolHighWaterPercent / 100)
         reader = try SerialReader(config: rc, ring: ring, events: events, sessions: sessions,
                                   counters: linkCounters, logger: logger, spool: spool)
@@ -131,6 +132,7 @@ public final class Pipeline: @unchecked Sendable {
         var wc = ReadingWriter.Config()
         wc.maxRows = c.batchMaxRows
         wc.lingerMs = c.batchLingerMs
+        wc.idleLingerMs = c.idleLingerMs
         wc.shutdownGraceMs = c.shutdownGraceSeconds * 1_000
         wc.lastRunStoppedCleanly = lastRun == nil
         wc.spooledFrom = spool?.recovery.first ?? [:]
@@ -334,7 +336,11 @@ public final class Pipeline: @unchecked Sendable {
                 last_commit_at: Timestamps.iso(ms: s.lastCommitAtMs.load(ordering: .relaxed)),
                 retries: s.retries.value, in_flight: s.inFlight.value, last_error: s.lastError,
                 latency_ms: .init(p50: latency.percentile(0.5), p99: latency.percentile(0.99),
-                                  max: latency.count > 0 ? latency.maxMs : nil, samples: latency.count)),
+                                  max: latency.count > 0 ? latency.maxMs : nil, samples: latency.count),
+                occupancy_events: s.occupancyEvents.value,
+                occupancy_debounce_ms: options.config.occupancyDebounceMs > 0 ? options.config.occupancyDebounceMs : nil,
+                occupancy_events_suppressed: s.occupancyEventsSuppressed.value,
+                occupancy_events_held: s.occupancyEventsHeld.value),
             spool: spool.map { sp in
                 .init(directory: sp.config.directory, active: sp.isActive, bytes: sp.bytes, readings: sp.pending,
                       oldest_age_seconds: sp.oldestReceivedAtMs.map { Double(max(0, now - $0)) / 1000 },

@@ -29,6 +29,9 @@ public enum StatusReport {
         if let p50 = st.latency_ms.p50, let p99 = st.latency_ms.p99, let mx = st.latency_ms.max {
             out.append("       frame→commit latency p50 \(p50) ms, p99 \(p99) ms, max \(mx) ms")
         }
+        out.append("       occupancy events \(n(st.occupancy_events))" + (st.occupancy_debounce_ms.map {
+            ", debounce \(n($0)) ms: suppressed \(n(st.occupancy_events_suppressed)), held \(n(st.occupancy_events_held))"
+        } ?? " (no debounce)"))
         if let e = st.last_error { out.append("       last error: \(e)") }
         out.append("SUMS   accepted \(n(a.readings_accepted)) = committed \(n(a.rows_committed)) + duplicate \(n(a.rows_duplicate)) + in flight \(n(a.in_flight)) + dropped \(n(a.dropped_no_session + a.dropped_session_limit + a.spool_dropped))  \(a.balanced ? "✓" : "(moving)")")
         if let extra = s.sampler, !extra.isEmpty { out += renderSampler(extra) }

@@ -79,6 +79,12 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         public var in_flight: Int
         @ExplicitNull public var last_error: String?
         public var latency_ms: Latency
+        /// Arrivals and departures committed this run; the debounce (`null` when off), the
+        /// changes it suppressed (two per flap) and those it holds now.
+        public var occupancy_events: Int
+        @ExplicitNull public var occupancy_debounce_ms: Int?
+        public var occupancy_events_suppressed: Int
+        public var occupancy_events_held: Int
     }
 
     /// The on-disk spool: readings the ring could not hold while the database was away.

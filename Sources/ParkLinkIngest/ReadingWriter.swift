@@ -2,57 +2,11 @@ import ParkLinkProtocol
 import Logging
 import ParkLinkSystem
 
-/// Where the writer puts a batch: one transaction holding the readings and the link
-/// events, committed before `write` returns. The daemon implements it over the store's
-/// `BatchTransaction`; a protocol so that the retry logic below is one piece of code,
-/// whatever the store, and so that this module never links the database client.
-public protocol BatchSink: AnyObject {
-    /// Connects if not connected (migrating the schema on first use), taking at most
-    /// `limit` when one is given (the time a shutdown has left).
-    func connect(within limit: Duration?) throws
-    /// Writes and commits; returns how many readings were new (the rest were replays).
-    func write(_ rows: UnsafeBufferPointer<StampedReading>, events: [LinkEvent]) throws -> Int
-    /// Drops the connection after a failure, so the next attempt starts clean.
-    func disconnect()
-    /// What an error of `connect` or `write` means for the next attempt.
-    func classify(_ error: any Error) -> WriteFailure
-    /// Where the stored sessions end (next seq after the newest stored reading), read once
-    /// the sink is connected: a gap the reader reported for seqs already stored (it had no
-    /// resume points because the database was away at start) is no gap.
-    func storedResumePoints() throws -> [SessionKey: UInt64]
-    /// What an operator can do about a permanent refusal, when the sink knows (a GRANT,
-    /// a database to create): printed with the log line that reports it.
-    func fix(for error: any Error) -> String?
-    /// Two errors with the same signature are the same refusal (the same step and server
-    /// code, whatever the message's details): a permanent error is logged once per signature.
-    func signature(of error: any Error) -> String
-    /// Called on the writer thread once, after the sink is made: a function that any thread
-    /// may call to make the attempt in progress (a statement on a stalled server) fail now.
-    /// The shutdown deadline uses it, so that no database attempt outlasts the grace period.
-    func makeInterrupt() -> @Sendable () -> Void
-}
-
-extension BatchSink {
-    public func fix(for error: any Error) -> String? { nil }
-    public func signature(of error: any Error) -> String { "\(error)" }
-    public func storedResumePoints() throws -> [SessionKey: UInt64] { [:] }
-    public func makeInterrupt() -> @Sendable () -> Void { {} }
-}
-
-/// The writer's three ways of going on after a failed batch.
-public enum WriteFailure: Sendable, Equatable {
-    /// The connection is gone or cannot be made: reconnect with capped backoff.
-    case connectionLost
-    /// Deadlock, lock wait, certification conflict: write the same batch again soon.
-    case transient
-    /// The database refuses the batch and will go on refusing it until somebody acts (a
-    /// revoked privilege, a data error): say so once, raise an alert, retry slowly.
-    case permanent
-}
-
 /// The consumer: ring → batches → one transaction each.
 ///
-/// It takes up to `maxRows` readings, or what came within `lingerMs` of the first, and
+/// It takes up to `maxRows` readings, or what came within `lingerMs` of the first (within
+/// `idleLingerMs` while batches are small: a slow line then costs a few commits a second,
+/// not fifty), and
 /// forgets them only after the commit. On any error it keeps the batch, reconnects with
 /// capped exponential backoff and writes the same batch again: the key
 /// (gateway_id, boot_id, seq) makes the replay harmless.
@@ -65,8 +19,11 @@ public final class ReadingWriter: @unchecked Sendable {
     // @unchecked: `thread` is touched by start/stop only; the store is used by the
     // writer thread alone; everything else is thread-safe.
     public struct Config: Sendable {
-        public var maxRows = 5_000
+        public var maxRows = 20_000
         public var lingerMs = 20
+        /// The linger after a batch of fewer than `smallBatchRows` readings.
+        public var idleLingerMs = 80
+        public var smallBatchRows = 64
         public var initialBackoffMs = 100
         public var maxBackoffMs = 1_000
         /// Between attempts while the database refuses the batch with a permanent error.
@@ -204,6 +161,7 @@ public final class ReadingWriter: @unchecked Sendable {
         let capacity = config.maxRows
         let batch = UnsafeMutablePointer<StampedReading>.allocate(capacity: capacity)
         defer { batch.deallocate() }
+        var lastRows = 0
 
         while true {
             // The ring first: while the spool is in use the reader adds nothing to the ring,
@@ -211,7 +169,9 @@ public final class ReadingWriter: @unchecked Sendable {
             let spooling = spool?.isActive ?? false
             // At most a second's wait for readings, so link events of a quiet line (a
             // HELLO, a gap seen by a heartbeat) are stored without waiting for traffic.
-            var n = ring.pop(into: batch, max: capacity, lingerMs: spooling ? 0 : config.lingerMs,
+            let small = lastRows < config.smallBatchRows && config.lingerMs > 0
+            let linger = spooling ? 0 : small ? max(config.lingerMs, config.idleLingerMs) : config.lingerMs
+            var n = ring.pop(into: batch, max: capacity, lingerMs: linger,
                              firstWaitMs: spooling ? 0 : 1_000)
             var spoolEnd: Spool.Cursor?
             if n == 0, spooling, let spool, !ring.isClosed {
@@ -227,8 +187,14 @@ public final class ReadingWriter: @unchecked Sendable {
             }
             var pendingEvents = events.takeAll()
             if n == 0 && pendingEvents.isEmpty {
-                if ring.isDrained { break }
-                continue
+                // Nothing came: write what the sink holds back and is now due (debounced
+                // occupancy changes), everything at a clean stop. A reading still in the
+                // reader's hands was stamped less than a second ago.
+                let drained = ring.isDrained
+                if !store.releaseHeld(upToMs: drained ? nil : Clock.wallMilliseconds() - 1_000) {
+                    if drained { break }
+                    continue
+                }
             }
             // Spooled readings are counted by the spool until committed.
             counters.inFlight.store(spoolEnd == nil ? n : 0, ordering: .relaxed)
@@ -261,9 +227,14 @@ public final class ReadingWriter: @unchecked Sendable {
             counters.lastBatchRows.store(n, ordering: .relaxed)
             counters.lastCommitAtMs.store(now, ordering: .relaxed)
             counters.linkEventsWritten.add(pendingEvents.count)
+            let occupancy = store.occupancyEventCounts()
+            counters.occupancyEvents.store(occupancy.written, ordering: .relaxed)
+            counters.occupancyEventsSuppressed.store(occupancy.suppressed, ordering: .relaxed)
+            counters.occupancyEventsHeld.store(occupancy.held, ordering: .relaxed)
             counters.inFlight.store(0, ordering: .relaxed)
             counters.batchStartedAtMs.store(0, ordering: .relaxed)
             batch.deinitialize(count: n)
+            lastRows = n
         }
         logger.info("writer stopped", metadata: ["store.rows_committed": "\(counters.rowsCommitted.value)"])
     }

@@ -17,6 +17,10 @@ public final class RingBuffer<Element>: @unchecked Sendable {
     private var count = 0
     private var closed = false
     private var consumerWaiting = false
+    /// How many queued elements end the consumer's wait: 1 while it waits for the first,
+    /// its batch size while it lingers. A push short of it wakes nobody: a slow trickle
+    /// costs one wake-up per batch, not one per push.
+    private var consumerWantsCount = 1
     private var producerWaiting = false
     private let lock = ConditionLock(conditions: 2)
     private static var notEmpty: Int { 0 }
@@ -93,6 +97,7 @@ public final class RingBuffer<Element>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         consumerWaiting = true
+        consumerWantsCount = 1
         if let firstWaitMs {
             let deadline = Clock.monotonicNanoseconds() + UInt64(firstWaitMs) * 1_000_000
             while count == 0 && !closed {
@@ -104,6 +109,7 @@ public final class RingBuffer<Element>: @unchecked Sendable {
             while count == 0 && !closed { lock.wait(Self.notEmpty) }
         }
         if count < max && !closed && lingerMs > 0 {
+            consumerWantsCount = max
             let deadline = Clock.monotonicNanoseconds() + UInt64(lingerMs) * 1_000_000
             while count < max && !closed {
                 let now = Clock.monotonicNanoseconds()
@@ -157,7 +163,7 @@ public final class RingBuffer<Element>: @unchecked Sendable {
             _pushed.add(n, ordering: .relaxed)
             _fill.store(count, ordering: .relaxed)
             if count > _highWater.load(ordering: .relaxed) { _highWater.store(count, ordering: .relaxed) }
-            if consumerWaiting { lock.signal(Self.notEmpty) }
+            if consumerWaiting && count >= consumerWantsCount { lock.signal(Self.notEmpty) }
         }
         return n
     }

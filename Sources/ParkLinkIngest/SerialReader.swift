@@ -27,6 +27,14 @@ public final class SerialReader: @unchecked Sendable {
         public var maxBackoffMs = 500
         /// Housekeeping period (HELLO time-outs) when the line is quiet.
         public var tickMs: Int32 = 250
+        /// On a slow line (every wake-up for a second read fewer than `coalesceBelowBytes`),
+        /// pause this long between reads, so that frames arriving one by one are read,
+        /// decoded and handed over a few dozen at a time: at 500 readings/s one wake-up per
+        /// 20 ms instead of one per frame. The gateway's buffer holds what comes meanwhile (a
+        /// 115,200-baud line sends 230 bytes in 20 ms, a full-speed USB link at most ~20 KB);
+        /// a busy line is read at once. 0: read each frame as it comes.
+        public var coalesceMs: Int32 = 20
+        public var coalesceBelowBytes = 2_048
         public var tracker = SessionTracker.Config()
         /// Run the reader at real-time priority (SCHED_FIFO), else at nice −10, when the
         /// system allows: on 2 cores a reader that waits 50–300 ms for a core lets a
@@ -251,6 +259,10 @@ public final class SerialReader: @unchecked Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: config.chunkBytes, alignment: 16)
         defer { buffer.deallocate() }
         var port: OpenSerialPort?
+        /// Since when every wake-up has read little (nil: the line is busy), and whether the
+        /// reader has just paused for it.
+        var slowSinceMs: Int64?
+        var paused = false
         var backoffMs = config.initialBackoffMs
         var lastOpenError: SerialPortError?
         var lastPingMs: Int64 = 0
@@ -311,20 +323,29 @@ public final class SerialReader: @unchecked Sendable {
             }
             let fd = open.descriptor
 
-            let ready: ServiceThread.Wakeup
-            do {
-                ready = try service.wait(for: [PollRequest(fd: fd.raw, events: Int16(POLLIN))], timeoutMs: config.tickMs)
-            } catch {
-                logger.critical("poll failed", metadata: ["link.error": "\(error)"])
-                hangUp(open, reason: "\(error)")
-                continue
+            var revents: Int16 = Int16(POLLIN)
+            if paused {
+                // Straight to reading after a pause: whatever came meanwhile is there (a read
+                // that finds nothing returns 0 and the next round polls), one syscall less
+                // per wake-up of a slow line.
+                paused = false
+            } else {
+                let ready: ServiceThread.Wakeup
+                do {
+                    ready = try service.wait(for: [PollRequest(fd: fd.raw, events: Int16(POLLIN))], timeoutMs: config.tickMs)
+                } catch {
+                    logger.critical("poll failed", metadata: ["link.error": "\(error)"])
+                    hangUp(open, reason: "\(error)")
+                    continue
+                }
+                if ready.woken {
+                    drainDownlink(to: fd)
+                }
+                revents = ready.revents[0]
             }
-            if ready.woken {
-                drainDownlink(to: fd)
-            }
-            let revents = ready.revents
             var gone: String?
-            if revents[0] & Int16(POLLIN) != 0 {
+            var readNow = 0
+            if revents & Int16(POLLIN) != 0 {
                 // Take what is there now, in a few large reads, then decode and push once.
                 for _ in 0..<16 {
                     let n: Int
@@ -337,21 +358,39 @@ public final class SerialReader: @unchecked Sendable {
                     if n == 0 {
                         // A raw tty with VMIN = VTIME = 0 reads 0 both when it is merely
                         // empty and after a hang-up; only POLLHUP tells them apart.
-                        if revents[0] & Int16(POLLHUP) != 0 { gone = "hang-up" }
+                        if revents & Int16(POLLHUP) != 0 { gone = "hang-up" }
                         break
                     }
                     sink.nowMs = Clock.wallMilliseconds()
+                    readNow += n
                     counters.bytes.add(n)
                     counters.lastByteAtMs.store(sink.nowMs, ordering: .relaxed)
                     decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), into: &sink)
                     if n < buffer.count { break }
                 }
-            } else if revents[0] & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
-                gone = revents[0] & Int16(POLLHUP) != 0 ? "hang-up" : "device error"
+            } else if revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+                gone = revents & Int16(POLLHUP) != 0 ? "hang-up" : "device error"
             }
-            sink.tick(now: Clock.wallMilliseconds())
+            let now = Clock.wallMilliseconds()
+            sink.tick(now: now)
             publish()
-            if let gone { hangUp(open, reason: gone) }
+            if let gone {
+                hangUp(open, reason: gone)
+                slowSinceMs = nil
+                paused = false
+            } else if config.coalesceMs > 0 {
+                if readNow >= config.coalesceBelowBytes {
+                    slowSinceMs = nil
+                } else if let since = slowSinceMs {
+                    // Stop and downlink commands still wake the pause.
+                    if now - since >= 1_000, let w = try? service.wait(timeoutMs: config.coalesceMs) {
+                        if w.woken { drainDownlink(to: fd) }
+                        paused = true
+                    }
+                } else {
+                    slowSinceMs = now
+                }
+            }
         }
 
         // Stop: everything decoded goes to the ring, including readings that were

@@ -19,6 +19,11 @@ public final class StoreCounters: Sendable {
     /// Readings taken from the ring and not yet committed.
     public let inFlight = Atomic<Int>(0)
     public let linkEventsWritten = Atomic<Int>(0)
+    /// Occupancy events (arrivals, departures) committed this run; changes the debounce
+    /// suppressed (two per flap: the bay reverted within it); changes it holds now.
+    public let occupancyEvents = Atomic<Int>(0)
+    public let occupancyEventsSuppressed = Atomic<Int>(0)
+    public let occupancyEventsHeld = Atomic<Int>(0)
     /// When the batch being written was taken (0: none in hand). Nothing committed for a
     /// while with a batch in hand is "database down", whatever the reason.
     public let batchStartedAtMs = Atomic<Int64>(0)

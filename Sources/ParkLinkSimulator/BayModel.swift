@@ -37,12 +37,14 @@ struct BayModel {
     private(set) var bays: [Bay]
     private let meanStay: Double
     private let meanVacancy: Double
+    private let flapping: Bool
 
     init(config: GatewaySimulator.Config, misbehaviors: [Misbehavior], random: inout SimulatorRandom) {
         let meanStay = config.meanStaySeconds
         let meanVacancy = config.meanVacancySeconds
         self.meanStay = meanStay
         self.meanVacancy = meanVacancy
+        flapping = config.flapping
         let pOccupied = meanStay / (meanStay + meanVacancy)
         bays = (0..<config.sensors).map { i in
             let sensor = UInt16(Int(config.firstSensor) + i)
@@ -94,7 +96,9 @@ struct BayModel {
     /// What sensor `index` measures at bay time `bayNow`; `seq` and `gatewayMs` are left
     /// for the caller.
     mutating func sample(_ index: Int, sensor: UInt16, bayNow: Double, random: inout SimulatorRandom) -> Reading {
-        if bayNow >= bays[index].nextFlipAt {
+        if flapping {
+            bays[index].occupied.toggle()
+        } else if bayNow >= bays[index].nextFlipAt {
             // Catch up on every flip since the last sample (a long silence, a big timeScale).
             repeat {
                 bays[index].occupied.toggle()

@@ -32,6 +32,9 @@ extension GatewaySimulator {
         /// Mean stay and mean vacancy of a bay, in bay seconds (before `timeScale`).
         public var meanStaySeconds = 45.0 * 60
         public var meanVacancySeconds = 25.0 * 60
+        /// A flapping storm (a bad sensor bus, interference): every reading flips its bay's
+        /// `occupied`, so every reading but a sensor's first is an arrival or a departure.
+        public var flapping = false
         /// Emit for this long after the host appeared, then stop. `nil`: until `stop()`.
         public var durationSeconds: Double?
         /// A symlink kept pointing at the current pty, so `unplug` can replace the pty and

@@ -38,12 +38,26 @@ public final class BatchTransaction {
         case permanent
     }
 
+    /// Occupancy events written and held back (debounce) by committed batches, this run.
+    public struct OccupancyTally: Sendable, Equatable {
+        public var written = 0
+        /// Changes held back and then reverted within the debounce (two per flap).
+        public var suppressed = 0
+        /// Changes held now, waiting for their debounce to end.
+        public var held = 0
+        public init() {}
+    }
+
     public let dsn: DSN
     public let method: ReadingInsertMethod
     public let maxRows: Int
     private let sessions: SessionResolving
     private let zoneOf: @Sendable (UInt16) -> String?
-    private var occupancy = OccupancyTracker()
+    private var occupancy: OccupancyTracker
+    private var changes: [OccupancyChange] = []
+    /// Held changes due by this time go into the next write (see `releaseHeld`).
+    private var releaseUpToMs: Int64?
+    public private(set) var occupancyTally = OccupancyTally()
     private var seeded = false
     private var connection: MariaDBConnection?
     private var eventRecorder: OccupancyEventRecorder?
@@ -52,10 +66,18 @@ public final class BatchTransaction {
     /// The occupancy events of the last batch `write` committed (empty after a failure):
     /// the bay changes the LEDs and `parklink watch` follow, known only once durable.
     public private(set) var lastCommittedEvents: [OccupancyEvent] = []
+    /// Whether anyone reads `lastCommittedEvents` (the live desk): otherwise the writer does
+    /// not spend a row per change on them.
+    public var wantsCommittedEvents = false
 
-    /// - Parameter zoneOf: the zone of a sensor id, recorded with its occupancy events.
+    /// - Parameters:
+    ///   - zoneOf: the zone of a sensor id, recorded with its occupancy events.
+    ///   - debounceMs: hold a bay's change back until it has lasted this long; a bay that
+    ///     reverts sooner yields no event (0: every change is an event at once).
     public init(dsn: DSN, method: ReadingInsertMethod, maxRows: Int, sessions: SessionResolving,
-                zoneOf: @escaping @Sendable (UInt16) -> String?) {
+                debounceMs: Int = 0, zoneOf: @escaping @Sendable (UInt16) -> String?) {
+        occupancy = OccupancyTracker(debounceMs: debounceMs)
+        changes.reserveCapacity(maxRows)
         self.dsn = dsn
         self.method = method
         self.maxRows = maxRows
@@ -87,7 +109,7 @@ public final class BatchTransaction {
         case .multiRow: inserter = MultiRowInserter(connection: c)
         }
         recorder = SessionRecorder(connection: c)
-        eventRecorder = OccupancyEventRecorder(connection: c)
+        eventRecorder = OccupancyEventRecorder(connection: c, capacity: maxRows, zoneOf: zoneOf)
         if !seeded {
             // Where each bay stood when the appliance last ran, so the first reading after
             // a restart is not taken for an arrival or a departure.
@@ -103,8 +125,9 @@ public final class BatchTransaction {
         guard let c = connection, let inserter, let recorder, let eventRecorder else {
             throw StepError(step: "connect", underlying: MariaDBError.notConnected)
         }
-        let (occupancyEvents, undo) = occupancy.apply(rows, sessions: sessions, zoneOf: zoneOf)
         lastCommittedEvents = []
+        changes.removeAll(keepingCapacity: true)
+        occupancy.apply(rows, sessions: sessions, releaseUpToMs: releaseUpToMs, into: &changes)
         var step = "begin"
         do {
             try c.begin()
@@ -115,7 +138,7 @@ public final class BatchTransaction {
                 inserted = inserter.lastInsertedCount
             }
             step = "insert occupancy_events"
-            try eventRecorder.record(occupancyEvents)
+            try eventRecorder.record(changes, sessions: sessions)
             for e in events {
                 switch e {
                 case .session(let key, let hello?, let at):
@@ -133,14 +156,39 @@ public final class BatchTransaction {
             }
             step = "commit"
             try c.commit()
-            lastCommittedEvents = occupancyEvents
+            releaseUpToMs = nil
+            occupancyTally.written += changes.count
+            occupancyTally.suppressed += occupancy.lastSuppressed
+            occupancyTally.held = occupancy.heldBays
+            if wantsCommittedEvents { lastCommittedEvents = occupancyEvents(of: changes) }
             return inserted
         } catch {
             // An unknown commit outcome is treated as not committed: the batch is written
             // again, and the same events with it (their key makes the replay harmless).
-            occupancy.revert(undo)
+            occupancy.revert()
             try? c.rollback()
             throw StepError(step: step, underlying: error)
+        }
+    }
+
+    /// Held occupancy changes whose debounce ends by `upToMs` (all of them when nil: a clean
+    /// stop) go into the next `write`, with or without readings. Returns whether there are
+    /// any, so an idle writer knows to write. Time runs on the readings' receive times; the
+    /// caller passes a time no reading still on its way can be older than.
+    public func releaseHeld(upToMs: Int64?) -> Bool {
+        guard let due = occupancy.nextReleaseMs() else { return false }
+        let to = upToMs ?? .max
+        guard due <= to else { return false }
+        releaseUpToMs = to
+        return true
+    }
+
+    /// The committed changes as the rows `occupancy_events` holds (gateway, boot, zone).
+    private func occupancyEvents(of changes: [OccupancyChange]) -> [OccupancyEvent] {
+        changes.map { c in
+            let key = sessions.key(for: c.session)
+            return OccupancyEvent(gatewayId: key.gatewayId, bootId: key.bootId, seq: c.seq, sensor: c.sensor,
+                                  zoneId: zoneOf(c.sensor), arrival: c.arrival, atMs: c.atMs)
         }
     }
 

@@ -1,56 +1,125 @@
 import ParkLinkProtocol
 
-/// A change of a bay's `occupied`: a car arrived or left.
-public struct OccupancyEvent: Sendable, Hashable {
-    public var gatewayId: String
-    public var bootId: UInt32
-    /// The seq of the reading that carried the change: with the gateway and boot, the key.
-    public var seq: UInt32
-    public var sensor: UInt16
-    public var zoneId: String?
-    public var arrival: Bool
-    public var atMs: Int64
-
-    public init(gatewayId: String, bootId: UInt32, seq: UInt32, sensor: UInt16, zoneId: String?, arrival: Bool, atMs: Int64) {
-        self.gatewayId = gatewayId
-        self.bootId = bootId
-        self.seq = seq
-        self.sensor = sensor
-        self.zoneId = zoneId
-        self.arrival = arrival
-        self.atMs = atMs
-    }
-}
-
-/// Writes occupancy events in the caller's transaction, next to the readings that carry
-/// them. Keyed by the reading, so a replayed batch adds nothing (INSERT IGNORE).
-/// Events are rare next to readings (a bay changes state a few times an hour), so one
-/// prepared statement per event is cheap enough.
-public final class OccupancyEventRecorder {
-    public let connection: MariaDBConnection
+/// Writes occupancy changes in the caller's transaction, next to the readings that carry
+/// them, with ONE prepared `INSERT IGNORE` executed with array binding, as the readings are:
+/// a flapping sensor bus makes nearly every reading a change, and one statement per event
+/// held the writer to 28,000 readings/s (benchmarks/README.md). Keyed by the reading, so a
+/// replayed batch adds nothing.
+///
+/// The column arrays are allocated once for `capacity` rows and reused; a larger batch of
+/// changes is sent in several executions. Gateway ids, zone ids and the two event names
+/// are interned once and pointed at, never copied per row.
+final class OccupancyEventRecorder {
+    let connection: MariaDBConnection
+    let capacity: Int
+    private let arrays: ParameterArrays
     private var statement: PreparedStatement?
+    private let interner = GatewayIdInterner()
+    private let zoneOf: @Sendable (UInt16) -> String?
+    /// Per sensor id, looked up once (the zone map does not change in a run): 0 not yet,
+    /// -1 no zone, k > 0 the zone id bytes `zoneBytes[k - 1]`.
+    private var zoneSlot = [Int32](repeating: 0, count: 65_536)
+    private var zoneBytes: [UnsafeMutableRawBufferPointer] = []
+    private var zoneIndex: [String: Int32] = [:]
+
+    private let gatewayIds: ParameterArrays.StringColumn
+    private let bootIds: UnsafeMutablePointer<UInt32>
+    private let seqs: UnsafeMutablePointer<UInt32>
+    private let sensors: UnsafeMutablePointer<UInt16>
+    private let zoneIds: ParameterArrays.StringColumn
+    private let zoneNull: UnsafeMutablePointer<CChar>
+    private let kinds: ParameterArrays.StringColumn
+    private let at: ParameterArrays.DateTimeColumn
 
     static let sql = """
         INSERT IGNORE INTO occupancy_events (gateway_id, boot_id, seq, sensor_id, zone_id, event, at)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         """
+    private static let arrival: StaticString = "arrival"
+    private static let departure: StaticString = "departure"
 
-    public init(connection: MariaDBConnection) {
+    init(connection: MariaDBConnection, capacity: Int, zoneOf: @escaping @Sendable (UInt16) -> String?) {
+        precondition(capacity >= 1)
         self.connection = connection
+        self.capacity = capacity
+        self.zoneOf = zoneOf
+        let a = ParameterArrays(columns: [
+            (.string, false),  // gateway_id
+            (.uint32, false),  // boot_id
+            (.uint32, false),  // seq
+            (.uint16, false),  // sensor_id
+            (.string, true),  // zone_id
+            (.string, false),  // event
+            (.dateTime, false),  // at
+        ], capacity: capacity)
+        arrays = a
+        gatewayIds = a.strings(0)
+        bootIds = a.values(1, as: UInt32.self)
+        seqs = a.values(2, as: UInt32.self)
+        sensors = a.values(3, as: UInt16.self)
+        zoneIds = a.strings(4)
+        zoneNull = a.indicators(4)
+        kinds = a.strings(5)
+        at = a.dateTimes(6)
     }
 
-    public func record(_ events: [OccupancyEvent]) throws {
-        guard !events.isEmpty else { return }
+    deinit {
+        for bytes in zoneBytes { bytes.deallocate() }
+    }
+
+    func record(_ changes: [OccupancyChange], sessions: some SessionResolving) throws {
+        guard !changes.isEmpty else { return }
         if statement == nil || statement?.isValid == false {
             statement?.close()
-            statement = try connection.prepare(Self.sql)
+            let s = try connection.prepare(Self.sql)
+            try s.bind(arrays)
+            statement = s
         }
-        for e in events {
-            try statement!.execute([
-                .string(e.gatewayId), .uint(UInt64(e.bootId)), .uint(UInt64(e.seq)), .uint(UInt64(e.sensor)),
-                e.zoneId.map { .string($0) } ?? .null, .string(e.arrival ? "arrival" : "departure"),
-                .dateTime(millisecondsSinceEpoch: e.atMs),
-            ])
+        var cursor = SessionCursor(sessions: sessions, interner: interner)
+        let null = ParameterArrays.nullIndicator, value = ParameterArrays.valueIndicator
+        var start = 0
+        while start < changes.count {
+            let n = min(capacity, changes.count - start)
+            for i in 0..<n {
+                let e = changes[start + i]
+                try cursor.move(to: e.session)
+                gatewayIds.set(i, bytes: cursor.gatewayId.baseAddress!, count: cursor.gatewayId.count)
+                bootIds[i] = cursor.bootId
+                seqs[i] = e.seq
+                sensors[i] = e.sensor
+                if let zone = zone(of: e.sensor) {
+                    zoneIds.set(i, bytes: zone.baseAddress!, count: zone.count)
+                    zoneNull[i] = value
+                } else {
+                    zoneNull[i] = null
+                }
+                let kind = e.arrival ? Self.arrival : Self.departure
+                kinds.set(i, bytes: kind.utf8Start, count: kind.utf8CodeUnitCount)
+                at.set(i, millisecondsSinceEpoch: e.atMs)
+            }
+            _ = try statement!.executeArrays(rows: n)
+            start += n
         }
+    }
+
+    @inline(__always)
+    private func zone(of sensor: UInt16) -> UnsafeMutableRawBufferPointer? {
+        var slot = zoneSlot[Int(sensor)]
+        if slot == 0 {
+            slot = zoneOf(sensor).map(intern) ?? -1
+            zoneSlot[Int(sensor)] = slot
+        }
+        return slot > 0 ? zoneBytes[Int(slot - 1)] : nil
+    }
+
+    private func intern(_ id: String) -> Int32 {
+        if let k = zoneIndex[id] { return k }
+        let utf8 = Array(id.utf8)
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(utf8.count, 1), alignment: 1)
+        b.copyBytes(from: utf8)
+        zoneBytes.append(b)
+        let k = Int32(zoneBytes.count)
+        zoneIndex[id] = k
+        return k
     }
 }

@@ -16,6 +16,7 @@ struct ConfigTests {
             baud = 1000000
             framing = "binary"
             max_sessions = 128
+            coalesce_ms = 5
 
             [database]
             dsn = "mysql://parklink@db.example:3307/parklink"
@@ -24,6 +25,8 @@ struct ConfigTests {
             ring_capacity = 65536
             batch_max_rows = 2000
             insert_method = "multi-row"
+            occupancy_debounce_ms = 1500
+            idle_linger_ms = 50
 
             [spool]
             max_megabytes = 512
@@ -59,6 +62,9 @@ struct ConfigTests {
         #expect(c.ringCapacity == 65_536)
         #expect(c.batchMaxRows == 2_000)
         #expect(c.insertMethod == .multiRow)
+        #expect(c.occupancyDebounceMs == 1_500)
+        #expect(c.idleLingerMs == 50 && c.coalesceMs == 5)
+        #expect(ApplianceConfig().occupancyDebounceMs == 0, "off by default: every change is an event")
         #expect(c.spoolEnabled && c.spoolMaxMegabytes == 512 && c.spoolSyncIntervalMs == 100 && c.spoolHighWaterPercent == 75)
         #expect(c.samplerIntervalSeconds == 2)
         #expect(c.hourlyRateCents == 250)
@@ -101,6 +107,8 @@ struct ConfigTests {
         let range = try #require(error("[pipeline]\nring_capacity = 10\n"))
         #expect(range.line == 2)
         #expect(range.fix == "ring_capacity = 262144")
+        let debounce = try #require(error("[pipeline]\noccupancy_debounce_ms = -5\n"))
+        #expect(debounce.line == 2 && debounce.fix.contains("occupancy_debounce_ms = 2000"))
         let framing = try #require(error("[link]\nframing = \"morse\"\n"))
         #expect(framing.line == 2)
         #expect(framing.fix.contains("\"text\" or \"binary\""))

@@ -426,7 +426,9 @@ struct StatusProtocolTests {
                 rows_committed: 39, rows_duplicate: 0, batches: 3, last_batch_rows: 13,
                 last_commit_at: filled ? "2025-01-02T03:04:17.100Z" : nil, retries: 0, in_flight: 0,
                 last_error: filled ? "1213 (40001): Deadlock \"found\"\n" : nil,
-                latency_ms: .init(p50: filled ? 4 : nil, p99: filled ? 9 : nil, max: filled ? 12 : nil, samples: filled ? 39 : 0)),
+                latency_ms: .init(p50: filled ? 4 : nil, p99: filled ? 9 : nil, max: filled ? 12 : nil, samples: filled ? 39 : 0),
+                occupancy_events: 5, occupancy_debounce_ms: filled ? 2_000 : nil, occupancy_events_suppressed: filled ? 4 : 0,
+                occupancy_events_held: filled ? 1 : 0),
             spool: filled || spool ? .init(
                 directory: "/var/lib/parklink/spool", active: filled, bytes: filled ? 4_096 : 0, readings: filled ? 12 : 0,
                 oldest_age_seconds: filled ? 1.25 : nil, drain_per_second: 0, appended: 12, drained: 0, dropped_full: 0,

@@ -41,7 +41,8 @@ struct StressTests {
     static let requiredKeys = [
         "emitted", "stored", "lost", "readings_per_second", "latency_ms_p50", "latency_ms_p99", "cpu_seconds",
         "peak_rss_mib", "lost_by_reason", "fault", "framing", "sensors", "rate_per_sensor", "duration_s",
-        "daemon_exit_code",
+        "daemon_exit_code", "mariadb_cpu_seconds", "cpu_seconds_per_million_readings",
+        "mariadb_cpu_seconds_per_million_readings",
     ]
 
     @Test("no fault: every emitted reading is in the database, and the report has its keys")
@@ -57,6 +58,23 @@ struct StressTests {
         #expect(run.int("daemon_exit_code") == 0)
         #expect(run.report["fault"] as? String == "none")
         #expect(run.int("sensors") == 50)
+        for key in ["mariadb_cpu_seconds", "cpu_seconds_per_million_readings", "mariadb_cpu_seconds_per_million_readings"] {
+            #expect(run.report[key] is NSNumber, "\(key): the private server's CPU is read from /proc")
+        }
+    }
+
+    @Test("--db naming a server on this machine: its CPU is read from its process (found by its pid file)")
+    func localServerCPU() throws {
+        let dsn = try TestDatabase.newDatabase("stresscpu")
+        let run = try Self.stress(["--sensors", "50", "--rate", "40", "--duration", "3", "--json", "--db", dsn.description])
+        #expect(run.status == 0, "output:\n\(run.output)")
+        let cpu = try #require(run.report["mariadb_cpu_seconds"] as? NSNumber, "output:\n\(run.output)")
+        #expect(cpu.doubleValue >= 0)
+        #expect(run.report["mariadb_cpu_seconds_per_million_readings"] is NSNumber)
+        let perMillion = try #require(run.report["cpu_seconds_per_million_readings"] as? NSNumber)
+        let stored = try #require(run.int("stored"))
+        let daemonCPU = try #require((run.report["cpu_seconds"] as? NSNumber)?.doubleValue)
+        #expect(abs(perMillion.doubleValue - daemonCPU / Double(stored) * 1e6) < 0.01 * perMillion.doubleValue + 0.01)
     }
 
     @Test("unplug: readings due while the cable is out are tx_dropped, none sent is missing")

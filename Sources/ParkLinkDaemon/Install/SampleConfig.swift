@@ -27,6 +27,8 @@ public enum SampleConfig {
         #realtime_reader = true
         # (gateway, boot) sessions one run keeps; past it new sessions are refused and counted.
         #max_sessions = 4096
+        # On a slow line, ms the reader pauses between reads so frames come in batches (0: each as it comes).
+        #coalesce_ms = 20
 
         [database]
         # Without a dsn, parklink starts a private MariaDB in the state directory.
@@ -41,8 +43,13 @@ public enum SampleConfig {
         # Readings the ring holds between the reader and the writer.
         #ring_capacity = 262144
         # Rows per database transaction, and how long (ms) a batch waits to fill.
-        #batch_max_rows = 5000
+        #batch_max_rows = 20000
         #batch_linger_ms = 20
+        # The linger after a batch of fewer than 64 readings (a slow line: fewer commits).
+        #idle_linger_ms = 80
+        # Hold a bay's change of state until it has lasted this many ms (0: off); what it
+        # suppresses is counted in status.
+        #occupancy_debounce_ms = 0
         # "array-binding" or "multi-row".
         #insert_method = "array-binding"
         # On SIGTERM with the database away: seconds of retries before the rest is spooled.

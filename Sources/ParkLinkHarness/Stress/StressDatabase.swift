@@ -25,9 +25,13 @@ public final class StressDatabase: Sendable {
     private let removeStateDirectory: Bool
     private let stopServer: Bool
 
+    /// A `--db` server's process when it runs on this machine (see `localServerPid`).
+    private let localPid: Int32?
+
     private init(dsn: DSN, server: PrivateMariaDBServer?, stateDirectory: String, removeStateDirectory: Bool, stopServer: Bool) {
         self.dsn = dsn
         self.server = server
+        localPid = server == nil ? Self.localServerPid(dsn) : nil
         self.stateDirectory = stateDirectory
         self.removeStateDirectory = removeStateDirectory
         self.stopServer = stopServer
@@ -72,10 +76,28 @@ public final class StressDatabase: Sendable {
     /// where `ps` would show it).
     public var password: String? { dsn.password }
 
-    /// The server's CPU seconds so far (user + system, from /proc), if it is ours and running.
+    /// The server's CPU seconds so far (user + system, from /proc), if it runs on this
+    /// machine: our private server, or a local one `--db` names.
     public var serverCPUSeconds: Double? {
-        guard let pid = server?.pid else { return nil }
+        guard let pid = server?.pid ?? localPid else { return nil }
         return ProcessStats.cpuSeconds(pid: pid)
+    }
+
+    /// The process of the server `dsn` reaches, if it is on this machine (a Unix socket, or
+    /// localhost / 127.0.0.1 / ::1): the pid in its `@@pid_file`, if this user may read it and
+    /// it names a running mariadbd (or mysqld). Nil for a remote server: its CPU is not ours
+    /// to read.
+    static func localServerPid(_ dsn: DSN) -> Int32? {
+        if case .tcp(let host, _) = dsn.transport, !["localhost", "127.0.0.1", "::1"].contains(host) { return nil }
+        MariaDB.threadInit()
+        defer { MariaDB.threadEnd() }
+        guard let c = try? MariaDBConnection(dsn: dsn) else { return nil }
+        defer { c.close() }
+        guard let path = (try? c.queryValue("SELECT @@pid_file")) ?? nil,
+              let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+              let name = ProcessStats.name(pid: pid), ["mariadbd", "mysqld"].contains(name) else { return nil }
+        return pid
     }
 
     /// Stops what this run started and removes what it created. Safe to call twice.

@@ -79,8 +79,13 @@ public struct StressReport: Encodable, Sendable {
     public var daemon_exit_code: Int32
     /// This process (the simulated gateway's thread and the harness), for comparison.
     public var harness_cpu_seconds: Double
-    /// The private MariaDB server's CPU seconds (since its last start), if it is ours.
+    /// The MariaDB server's CPU seconds from the first reading to the end of the run (from
+    /// /proc): the private server, or a `--db` server on this machine; null for a remote one.
     public var mariadb_cpu_seconds: OrNull<Double>
+    /// The daemon's and the server's CPU seconds per million readings stored (null when
+    /// nothing was stored, or the server's CPU is unknown).
+    public var cpu_seconds_per_million_readings: OrNull<Double>
+    public var mariadb_cpu_seconds_per_million_readings: OrNull<Double>
     public var boots: Int
     public var corrupted_sent: Int
     public var garbage_bursts: Int
@@ -145,7 +150,10 @@ public struct StressReport: Encodable, Sendable {
         if replugs > 0, let p50 = reopen_ms_p50.value, let mx = reopen_ms_max.value {
             out.append("  replug    \(replugs) replugs: the daemon reopened the port in \(String(format: "%.0f", p50)) ms (median), \(String(format: "%.0f", mx)) ms at most")
         }
-        out.append("  others    harness + simulator CPU \(String(format: "%.1f", harness_cpu_seconds)) s" + (mariadb_cpu_seconds.value.map { String(format: ", MariaDB CPU %.1f s", $0) } ?? ""))
+        out.append("  others    harness + simulator CPU \(String(format: "%.1f", harness_cpu_seconds)) s" + (mariadb_cpu_seconds.value.map { String(format: ", MariaDB CPU %.1f s", $0) } ?? ", MariaDB CPU unknown (not on this machine)"))
+        let perMillion = [cpu_seconds_per_million_readings.value.map { String(format: "daemon %.2f s", $0) },
+                          mariadb_cpu_seconds_per_million_readings.value.map { String(format: "MariaDB %.2f s", $0) }].compactMap { $0 }
+        if !perMillion.isEmpty { out.append("  cost      CPU per million readings: \(perMillion.joined(separator: ", "))") }
         out.append("  pipeline  ring high-water \(n(d.ring_high_water))/\(n(d.ring_capacity)), reader waits \(n(d.reader_waits)) (\(n(d.reader_wait_ms)) ms), store connects \(n(d.store_connects)), retries \(n(d.store_retries)), link opens \(n(d.link_opens)), hang-ups \(n(d.link_hangups))")
         let rej = d.rejects.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \(n($0.value))" }
         out.append("  link      gaps \(n(d.link_gaps)) (\(n(d.link_missing_readings)) missing), rejects \(rej.isEmpty ? "none" : rej.joined(separator: ", ")), gateway tx_dropped reported \(n(d.gateway_tx_dropped_reported)), corrupted sent \(n(corrupted_sent)), noise bursts \(n(garbage_bursts))")

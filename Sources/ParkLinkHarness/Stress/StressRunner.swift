@@ -61,6 +61,7 @@ public enum StressRunner {
         let sendingStarted = try waitUntilSending(sim, daemon: daemon)
         let faults = FaultInjector(options: o, database: db, simulator: sim)
         faults.start(sendingStartedAtNs: sendingStarted)
+        let serverCPUAtStart = db.serverCPUSeconds
         let watch = try ThreadWatch(daemonPid: daemon.pid, startNs: sendingStarted)
         defer { _ = watch.stop() }
         var failures: [String] = []
@@ -121,7 +122,7 @@ public enum StressRunner {
             failures.append("parklink run exited with status \(exit.shellStatus) after SIGTERM (expected 0); its log ends:\n\(daemon.logTail(bytes: 1_500))")
         }
         let harnessCPU = ProcessStats.ownCPUSeconds()
-        let serverCPU = db.serverCPUSeconds
+        let serverCPU = serverCPUAtStart.flatMap { start in db.serverCPUSeconds.map { $0 - start } }
 
         note("verifying the database against the gateway's ledger (\(ledger.boots.count) boot(s), \(ledger.mustArrive) readings that must be there)")
         let v = try StressVerifier(dsn: db.dsn, gatewayId: gatewayId).verify(ledger)
@@ -143,6 +144,8 @@ public enum StressRunner {
             daemon_exit_code: exit.shellStatus,
             harness_cpu_seconds: (harnessCPU * 100).rounded() / 100,
             mariadb_cpu_seconds: OrNull(serverCPU.map { ($0 * 100).rounded() / 100 }),
+            cpu_seconds_per_million_readings: OrNull(perMillion(exit.cpuSeconds, v.stored)),
+            mariadb_cpu_seconds_per_million_readings: OrNull(serverCPU.flatMap { perMillion($0, v.stored) }),
             boots: v.boots, corrupted_sent: ledger.corrupted, garbage_bursts: ledger.garbageBursts,
             unexpected_rows: v.unexpectedRows, unknown_boot_rows: v.unknownBootRows, duplicate_rows: v.duplicateRows,
             missing_examples: v.missingExamples, fault_events: faults.events,
@@ -152,6 +155,11 @@ public enum StressRunner {
             load_average_start: OrNull(machine.loadAverageStart), load_average_end: OrNull(machine.loadAverageEnd),
             threads: machine.totals, longest_cpu_wait_ms: machine.longestWaitMs,
             cpu_stalls: machine.stalls.map { .init(at_s: $0.at_s, thread: $0.thread, ms: $0.ms) })
+    }
+
+    /// CPU seconds per million stored readings (nil when nothing was stored).
+    static func perMillion(_ seconds: Double, _ readings: Int) -> Double? {
+        readings > 0 ? (seconds / Double(readings) * 1e8).rounded() / 100 : nil
     }
 
     // MARK: Steps
