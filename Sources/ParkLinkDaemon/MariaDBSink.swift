@@ -74,10 +74,14 @@ extension Pipeline {
         var o = options
         if o.resume.isEmpty { o.resume = resumePoints(dsn: dsn) }
         let method = o.config.insertMethod, maxRows = o.config.batchMaxRows, zones = o.config.zones
-        return try Pipeline(options: o, logger: logger) { sessions in
+        // The writer's node choice, shared with `status` (which node, how many failovers).
+        let connector = ClusterConnector(dsn: dsn, logger: logger)
+        let pipeline = try Pipeline(options: o, logger: logger) { sessions in
             MariaDBSink(BatchTransaction(dsn: dsn, method: method, maxRows: maxRows, sessions: sessions,
-                                         zoneOf: { zones.zoneId(of: $0) }))
+                                         zoneOf: { zones.zoneId(of: $0) }, connector: connector))
         }
+        pipeline.databaseNodes = connector
+        return pipeline
     }
 
     /// Where the stored sessions left off. Best effort: an unreachable database yields

@@ -56,6 +56,9 @@ public final class Pipeline: @unchecked Sendable {
     public var sampler: Sampler?
     /// Answers the alert commands of the status socket (`alerts`, `alerts all`, `ack`).
     public var alertDesk: AlertDesk?
+    /// The writer's database node and its failovers (`store.node`, `store.cluster`);
+    /// attached before `start()` by `overMariaDB`.
+    public var databaseNodes: ClusterConnector?
 
     public init(options: Options, logger: Logger, makeSink: @escaping @Sendable (SessionResolving) -> BatchSink) throws {
         self.options = options
@@ -312,7 +315,8 @@ public final class Pipeline: @unchecked Sendable {
                 last_commit_at: Timestamps.iso(ms: s.lastCommitAtMs.load(ordering: .relaxed)),
                 retries: s.retries.value, in_flight: s.inFlight.value, last_error: s.lastError,
                 latency_ms: .init(p50: latency.percentile(0.5), p99: latency.percentile(0.99),
-                                  max: latency.count > 0 ? latency.maxMs : nil, samples: latency.count)),
+                                  max: latency.count > 0 ? latency.maxMs : nil, samples: latency.count),
+                node: databaseNodes?.snapshot.current, cluster: databaseNodes.flatMap(StatusSnapshot.Cluster.init)),
             spool: spool.map { sp in
                 .init(directory: sp.config.directory, active: sp.isActive, bytes: sp.bytes, readings: sp.pending,
                       oldest_age_seconds: sp.oldestReceivedAtMs.map { Double(max(0, now - $0)) / 1000 },
