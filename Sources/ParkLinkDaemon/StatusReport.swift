@@ -37,7 +37,7 @@ public enum StatusReport {
     }
 
     /// The writer's node, its failovers, and what each node said when last tried.
-    static func renderCluster(_ c: StatusSnapshot.Cluster, node: String?) -> [String] {
+    public static func renderCluster(_ c: StatusSnapshot.Cluster, node: String?) -> [String] {
         var out = ["       node \(node.map { "\($0) (\(c.node_position ?? 0) of \(c.nodes.count))" } ?? "none"), failovers \(n(c.failovers))"]
         if let at = c.last_failover_at, let from = c.last_failover_from, let to = c.last_failover_to {
             out.append("       last failover \(at): \(from) → \(to) (\(c.last_failover_reason ?? "no reason recorded"))")

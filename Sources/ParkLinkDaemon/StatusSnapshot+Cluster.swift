@@ -28,8 +28,8 @@ extension StatusSnapshot {
         /// In the DSN's order.
         public var nodes: [Node]
 
-        /// Nil for a single server: nothing to fail over to.
-        init?(_ connector: ClusterConnector) {
+        /// What `connector` knows now; nil for a single server (nothing to fail over to).
+        public init?(_ connector: ClusterConnector) {
             guard connector.dsn.isCluster else { return nil }
             let s = connector.snapshot
             node_position = s.currentPosition
