@@ -11,6 +11,8 @@ import class Foundation.ProcessInfo
 ///   Gated on counts (mallocs) through `Thresholds/`; times are reported, never asserted.
 /// - `Sources/EndToEnd`: a plain executable (`swift run -c release EndToEnd`): a gateway
 ///   simulator at fixed rates for seconds at a time does not fit the harness's iterations.
+/// - `Sources/ClusterWrite`: a plain executable (`swift run -c release ClusterWrite`): the
+///   writer's rows/s into one server and a three-node Galera cluster, with nodes killed.
 ///
 /// `PARKLINK_PATH` points the benchmarks at another checkout of ParkLink (default: `..`), e.g.
 /// an export of a commit to compare with (`git archive <rev> | tar -x -C DIR`).
@@ -76,6 +78,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/EndToEnd"
+        ),
+        .executableTarget(
+            name: "ClusterWrite",
+            dependencies: [
+                .product(name: "ParkLinkHarness", package: "ParkLink"),
+                .product(name: "ParkLinkStore", package: "ParkLink"),
+                .product(name: "ParkLinkSystem", package: "ParkLink"),
+                .product(name: "ParkLinkProtocol", package: "ParkLink"),
+            ],
+            path: "Sources/ClusterWrite"
         ),
     ]
 )

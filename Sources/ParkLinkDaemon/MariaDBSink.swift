@@ -94,15 +94,18 @@ extension Pipeline {
         if o.resume.isEmpty { o.resume = resumePoints(dsn: dsn) }
         let method = o.config.insertMethod, maxRows = o.config.batchMaxRows, zones = o.config.zones
         let debounceMs = o.config.occupancyDebounceMs
+        // The writer's node choice, shared with `status` (which node, how many failovers).
+        let connector = ClusterConnector(dsn: dsn, logger: logger)
         // The sink is made on the writer thread once the pipeline runs, so the live desk it
         // reports to exists by then.
         let live = Locked<LiveDesk?>(nil)
         let pipeline = try Pipeline(options: o, logger: logger) { sessions in
             let transaction = BatchTransaction(dsn: dsn, method: method, maxRows: maxRows, sessions: sessions,
-                                               debounceMs: debounceMs, zoneOf: { zones.zoneId(of: $0) })
+                                               debounceMs: debounceMs, zoneOf: { zones.zoneId(of: $0) }, connector: connector)
             guard let desk = live.withLock({ $0 }) else { return MariaDBSink(transaction) }
             return MariaDBSink(transaction, committed: { desk.bayChanged($0) })
         }
+        pipeline.databaseNodes = connector
         live.withLock { $0 = pipeline.live }
         return pipeline
     }

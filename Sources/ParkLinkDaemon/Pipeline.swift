@@ -65,6 +65,9 @@ public final class Pipeline: @unchecked Sendable {
     public var overrideDesk: OverrideDesk?
     /// Alert actions (`[notify]`); nil when none are configured.
     public var notifier: Notifier?
+    /// The writer's database node and its failovers (`store.node`, `store.cluster`);
+    /// attached before `start()` by `overMariaDB`.
+    public var databaseNodes: ClusterConnector?
 
     public init(options: Options, logger: Logger, makeSink: @escaping @Sendable (SessionResolving) -> BatchSink) throws {
         self.options = options
@@ -340,7 +343,8 @@ public final class Pipeline: @unchecked Sendable {
                 occupancy_events: s.occupancyEvents.value,
                 occupancy_debounce_ms: options.config.occupancyDebounceMs > 0 ? options.config.occupancyDebounceMs : nil,
                 occupancy_events_suppressed: s.occupancyEventsSuppressed.value,
-                occupancy_events_held: s.occupancyEventsHeld.value),
+                occupancy_events_held: s.occupancyEventsHeld.value,
+                node: databaseNodes?.snapshot.current, cluster: databaseNodes.flatMap(StatusSnapshot.Cluster.init)),
             spool: spool.map { sp in
                 .init(directory: sp.config.directory, active: sp.isActive, bytes: sp.bytes, readings: sp.pending,
                       oldest_age_seconds: sp.oldestReceivedAtMs.map { Double(max(0, now - $0)) / 1000 },

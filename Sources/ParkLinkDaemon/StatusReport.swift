@@ -25,6 +25,7 @@ public enum StatusReport {
         }
         out.append("RING   \(n(r.fill))/\(n(r.capacity)) (\(r.fill_percent)%), high-water \(n(r.high_water)), reader waits \(n(r.reader_waits)) (\(n(r.reader_wait_ms)) ms)")
         out.append("STORE  \(st.connected ? "UP  " : "DOWN") \(st.database) via \(st.method)")
+        if let c = st.cluster { out += renderCluster(c, node: st.node) }
         out.append("       \(n(st.rows_committed)) rows committed in \(n(st.batches)) batches (last \(n(st.last_batch_rows)) rows at \(st.last_commit_at ?? "never")), duplicates \(n(st.rows_duplicate)), retries \(n(st.retries))")
         if let p50 = st.latency_ms.p50, let p99 = st.latency_ms.p99, let mx = st.latency_ms.max {
             out.append("       frame→commit latency p50 \(p50) ms, p99 \(p99) ms, max \(mx) ms")
@@ -50,6 +51,19 @@ public enum StatusReport {
             if no.dropped > 0 { line += ", \(n(no.dropped)) dropped" }
         }
         return line
+    }
+
+    /// The writer's node, its failovers, and what each node said when last tried.
+    public static func renderCluster(_ c: StatusSnapshot.Cluster, node: String?) -> [String] {
+        var out = ["       node \(node.map { "\($0) (\(c.node_position ?? 0) of \(c.nodes.count))" } ?? "none"), failovers \(n(c.failovers))"]
+        if let at = c.last_failover_at, let from = c.last_failover_from, let to = c.last_failover_to {
+            out.append("       last failover \(at): \(from) → \(to) (\(c.last_failover_reason ?? "no reason recorded"))")
+        }
+        for node in c.nodes {
+            let state = node.state?.replacingOccurrences(of: "_", with: " ") ?? "not tried"
+            out.append("       · \(node.host) \(state)\(node.detail.map { ": \($0)" } ?? "")\(node.checked_at.map { " (\($0))" } ?? "")")
+        }
+        return out
     }
 
     /// The sampler's sections: garage and zones first (what a technician is asked

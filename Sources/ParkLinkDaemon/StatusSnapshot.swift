@@ -85,6 +85,12 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         @ExplicitNull public var occupancy_debounce_ms: Int?
         public var occupancy_events_suppressed: Int
         public var occupancy_events_held: Int
+        /// The node the writer is connected to (`host:port`, or the socket path); null while
+        /// it is not connected.
+        @ExplicitNull public var node: String? = nil
+        /// The nodes of a DSN with several hosts and the writer's failovers; null for a
+        /// single server.
+        @ExplicitNull public var cluster: Cluster? = nil
     }
 
     /// The on-disk spool: readings the ring could not hold while the database was away.

@@ -29,9 +29,10 @@ public final class BatchTransaction {
 
     /// What a failed write means for the next attempt.
     public enum FailureKind: Sendable, Equatable {
-        /// The connection is gone (or could not be made): reconnect with backoff.
+        /// The connection is gone (or could not be made), or its node does not take writes
+        /// (a Galera node without quorum): reconnect with backoff, to the next node that does.
         case connectionLost
-        /// Deadlock, lock wait, Galera certification or quorum: write the batch again.
+        /// Deadlock, lock wait, Galera certification conflict: write the batch again.
         case transient
         /// The server refuses the batch (a revoked privilege, a data error): it will keep
         /// refusing until somebody acts.
@@ -49,6 +50,8 @@ public final class BatchTransaction {
     }
 
     public let dsn: DSN
+    /// Picks the node (when the DSN names several) and keeps what `status` shows of it.
+    public let connector: ClusterConnector
     public let method: ReadingInsertMethod
     public let maxRows: Int
     private let sessions: SessionResolving
@@ -74,11 +77,13 @@ public final class BatchTransaction {
     ///   - zoneOf: the zone of a sensor id, recorded with its occupancy events.
     ///   - debounceMs: hold a bay's change back until it has lasted this long; a bay that
     ///     reverts sooner yields no event (0: every change is an event at once).
+    ///   - connector: shared with whoever shows the writer's node (`status`); by default one of its own.
     public init(dsn: DSN, method: ReadingInsertMethod, maxRows: Int, sessions: SessionResolving,
-                debounceMs: Int = 0, zoneOf: @escaping @Sendable (UInt16) -> String?) {
+                debounceMs: Int = 0, zoneOf: @escaping @Sendable (UInt16) -> String?, connector: ClusterConnector? = nil) {
         occupancy = OccupancyTracker(debounceMs: debounceMs)
         changes.reserveCapacity(maxRows)
         self.dsn = dsn
+        self.connector = connector ?? ClusterConnector(dsn: dsn)
         self.method = method
         self.maxRows = maxRows
         self.sessions = sessions
@@ -95,13 +100,14 @@ public final class BatchTransaction {
     /// `ConnectionInterrupter`). Lives as long as the transaction, across reconnects.
     public let interrupter = ConnectionInterrupter()
 
-    /// Connects (migrating the schema once per process) and prepares the statements.
+    /// Connects to a node that takes writes (migrating the schema once per process) and
+    /// prepares the statements.
     /// - Parameter limit: at most this long to connect (the time a shutdown has left).
     public func connect(within limit: Duration? = nil) throws {
         disconnect()
         var profile = Connections.Profile.writer
         if let limit { profile.connectTimeout = min(profile.connectTimeout, limit) }
-        let c = try Connections.open(dsn, profile: profile)
+        let c = try connector.open(profile: profile, within: limit)
         connection = c
         interrupter.attach(c.socketDescriptor)
         switch method {
@@ -167,7 +173,10 @@ public final class BatchTransaction {
             // again, and the same events with it (their key makes the replay harmless).
             occupancy.revert()
             try? c.rollback()
-            throw StepError(step: step, underlying: error)
+            let failure = StepError(step: step, underlying: error)
+            // The next connect tries another node first.
+            if Self.classify(failure) == .connectionLost { connector.nodeFailed(error, reason: "\(failure)") }
+            throw failure
         }
     }
 
@@ -205,6 +214,7 @@ public final class BatchTransaction {
         interrupter.detach()
         connection?.close()
         connection = nil
+        connector.disconnected()
     }
 
     /// What an error from `connect` or `write` means for the next attempt.
@@ -215,7 +225,7 @@ public final class BatchTransaction {
             // again; anything else unknown is treated as a lost connection.
             return underlying is StoreError ? .permanent : .connectionLost
         }
-        if e.isConnectionLost { return .connectionLost }
+        if e.isConnectionLost || e.isNodeUnavailable { return .connectionLost }
         if e.isRetryable { return .transient }
         return .permanent
     }

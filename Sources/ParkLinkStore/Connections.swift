@@ -48,40 +48,42 @@ public enum Connections {
                                          writeTimeout: .seconds(60), migrates: false)
     }
 
-    /// Opens a connection with the profile's timeouts; migrates the schema first if this
-    /// process has not yet done so for this database.
+    /// Opens a connection with the profile's timeouts, to the first node that takes writes
+    /// (for a single server: that server, once it answers; see `ClusterConnector`);
+    /// migrates the schema first if this process has not yet done so for this database.
     public static func open(_ dsn: DSN, profile: Profile) throws -> MariaDBConnection {
-        let c = try MariaDBConnection(dsn: dsn, connectTimeout: profile.connectTimeout,
-                                      readTimeout: profile.readTimeout, writeTimeout: profile.writeTimeout)
-        if profile.migrates {
-            do {
-                try migrateOnce(c)
-            } catch {
-                c.close()
-                throw error
-            }
-        }
-        return c
+        try ClusterConnector(dsn: dsn).open(profile: profile)
     }
 
-    /// Databases (host, port, socket, name) already migrated by this process.
+    /// A connection to the DSN's first host with the profile's timeouts: no node choice, no migration.
+    static func connect(_ dsn: DSN, profile: Profile) throws -> MariaDBConnection {
+        try MariaDBConnection(dsn: dsn, connectTimeout: profile.connectTimeout,
+                              readTimeout: profile.readTimeout, writeTimeout: profile.writeTimeout)
+    }
+
+    /// Databases (host, port, socket, name; every node of a cluster) already migrated by this process.
     private static let migrated = Locked<Set<String>>([])
 
-    static func migrateOnce(_ c: MariaDBConnection) throws {
-        let key = c.dsn.databaseIdentity
-        if migrated.withLock({ $0.contains(key) }) { return }
+    /// Migrates through `c` unless the profile does not migrate or this process has done
+    /// so for `identity` (the database of the whole DSN: one cluster is one database).
+    static func migrateOnce(_ c: MariaDBConnection, identity: String, profile: Profile) throws {
+        guard profile.migrates else { return }
+        if migrated.withLock({ $0.contains(identity) }) { return }
         _ = try Schema.migrate(c)
-        migrated.withLock { _ = $0.insert(key) }
+        migrated.withLock { _ = $0.insert(identity) }
     }
 }
 
 extension DSN {
     /// Which database a DSN names, without user or password: two DSNs with the same identity
-    /// share one schema.
+    /// share one schema (the nodes of a cluster, in any order, are one database).
     var databaseIdentity: String {
-        switch transport {
-        case .tcp(let host, let port): "tcp:\(host):\(port)/\(database ?? "")"
-        case .unixSocket(let path): "unix:\(path)/\(database ?? "")"
-        }
+        let servers = hosts.map { host in
+            switch host {
+            case .tcp(let host, let port): "tcp:\(host):\(port)"
+            case .unixSocket(let path): "unix:\(path)"
+            }
+        }.sorted().joined(separator: ",")
+        return "\(servers)/\(database ?? "")"
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 /// Written as a URL:
 ///
 ///     mysql://user:password@host:port/database        TCP (port defaults to 3306)
+///     mysql://user@h1:3306,h2:3306,h3:3306/database   a cluster: several hosts, tried in order
 ///     mysql://user@localhost/database?socket=PATH     Unix socket
 ///
 /// `mariadb://` is accepted as well. User, password, database and socket path are
@@ -14,10 +15,22 @@ import Foundation
 /// first from a password file (`resolve(_:passwordFile:environment:)`, see `PasswordFile`),
 /// then from the environment variable `PARKLINK_DB_PASSWORD`, and only then from the URL.
 /// `description` masks it.
+///
+/// Several hosts name the nodes of one cluster (MariaDB Galera): the same user, password,
+/// database and TLS options for every one of them. `Connections.open` picks the node (see
+/// `ClusterConnector`); `MariaDBConnection` itself connects to the first.
 public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public enum Transport: Sendable, Hashable {
+    public enum Transport: Sendable, Hashable, CustomStringConvertible {
         case tcp(host: String, port: UInt16)
         case unixSocket(path: String)
+
+        /// `host:port` (`[v6]:port`), or the socket's path: how logs and `status` name a node.
+        public var description: String {
+            switch self {
+            case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            case .unixSocket(let path): path
+            }
+        }
     }
 
     public static let passwordEnvironmentVariable = "PARKLINK_DB_PASSWORD"
@@ -25,7 +38,12 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
 
     public var user: String
     public var password: String?
-    public var transport: Transport
+    /// Every host, in the order the DSN names them (never empty; one for a single server).
+    public private(set) var hosts: [Transport]
+    /// The first host: the only one of a single server.
+    public var transport: Transport { hosts[0] }
+    /// More than one host: the nodes of a cluster.
+    public var isCluster: Bool { hosts.count > 1 }
     /// The default database; nil connects without one (server-level work only).
     public var database: String?
     /// TLS to the server (`?ssl=…&ssl-ca=…`); nil: the connection is not encrypted.
@@ -54,10 +72,24 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     }
 
     public init(user: String, password: String? = nil, transport: Transport, database: String?) {
+        self.init(user: user, password: password, hosts: [transport], database: database)
+    }
+
+    /// A DSN naming several hosts (a cluster's nodes); `hosts` must not be empty.
+    public init(user: String, password: String? = nil, hosts: [Transport], database: String?) {
+        precondition(!hosts.isEmpty, "a DSN names at least one host")
         self.user = user
         self.password = password
-        self.transport = transport
+        self.hosts = hosts
         self.database = database
+    }
+
+    /// The same credentials, database and TLS options, for one of the hosts only: what a
+    /// connection to that node uses.
+    public func node(_ host: Transport) -> DSN {
+        var copy = self
+        copy.hosts = [host]
+        return copy
     }
 
     /// The same server and credentials with another default database.
@@ -135,26 +167,15 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
             password = fromEnvironment
         }
 
-        var host = ""
-        var portText: Substring?
-        if hostPort.hasPrefix("[") {
-            guard let close = hostPort.firstIndex(of: "]") else { throw .invalidHost(String(hostPort)) }
-            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
-            let after = hostPort[hostPort.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw .invalidHost(String(hostPort)) }
-                portText = after.dropFirst()
+        // host[:port], or several separated by commas (a cluster's nodes).
+        var tcpHosts: [(host: String, port: UInt16)] = []
+        for item in hostPort.split(separator: ",", omittingEmptySubsequences: false) {
+            let parsed = try parseHost(item)
+            if hostPort.contains(","), parsed.host.isEmpty { throw .missingHost }
+            if tcpHosts.contains(where: { $0.host == parsed.host && $0.port == parsed.port }) {
+                throw .duplicateHost(Transport.tcp(host: parsed.host, port: parsed.port).description)
             }
-        } else if let colon = hostPort.lastIndex(of: ":") {
-            host = String(hostPort[..<colon])
-            portText = hostPort[hostPort.index(after: colon)...]
-        } else {
-            host = String(hostPort)
-        }
-        var port = defaultPort
-        if let portText {
-            guard let p = UInt16(portText), p > 0 else { throw .invalidPort(String(portText)) }
-            port = p
+            tcpHosts.append(parsed)
         }
 
         let database = try decode(path, component: "database")
@@ -195,19 +216,47 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
             throw .caFileWithoutTLS
         }
 
-        let transport: Transport
+        let hosts: [Transport]
         if let socket {
+            guard tcpHosts.count == 1 else { throw .socketWithSeveralHosts }
+            let host = tcpHosts[0].host
             guard host.isEmpty || host == "localhost" else {
                 throw .socketNeedsLocalhost(host: host)
             }
-            transport = .unixSocket(path: socket)
+            hosts = [.unixSocket(path: socket)]
         } else {
-            guard !host.isEmpty else { throw .missingHost }
-            transport = .tcp(host: host, port: port)
+            guard !tcpHosts[0].host.isEmpty else { throw .missingHost }
+            hosts = tcpHosts.map { .tcp(host: $0.host, port: $0.port) }
         }
-        var dsn = DSN(user: user, password: password, transport: transport, database: database)
+        var dsn = DSN(user: user, password: password, hosts: hosts, database: database)
         dsn.tls = tls
         return dsn
+    }
+
+    /// One `host[:port]` of the authority; an IPv6 address in brackets.
+    private static func parseHost(_ hostPort: Substring) throws(DSNError) -> (host: String, port: UInt16) {
+        var host = ""
+        var portText: Substring?
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else { throw .invalidHost(String(hostPort)) }
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            let after = hostPort[hostPort.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw .invalidHost(String(hostPort)) }
+                portText = after.dropFirst()
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            portText = hostPort[hostPort.index(after: colon)...]
+        } else {
+            host = String(hostPort)
+        }
+        var port = defaultPort
+        if let portText {
+            guard let p = UInt16(portText), p > 0 else { throw .invalidPort(String(portText)) }
+            port = p
+        }
+        return (host, port)
     }
 
     private static func decode(_ s: Substring, component: String) throws(DSNError) -> String {
@@ -229,9 +278,8 @@ public struct DSN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
         var s = "mysql://" + percentEncoded(user)
         if password != nil { s += ":***" }
         switch transport {
-        case .tcp(let host, let port):
-            let h = host.contains(":") ? "[\(host)]" : host
-            s += "@\(h):\(port)/\(database.map(percentEncoded) ?? "")"
+        case .tcp:
+            s += "@" + hosts.map(\.description).joined(separator: ",") + "/\(database.map(percentEncoded) ?? "")"
         case .unixSocket(let path):
             s += "@localhost/\(database.map(percentEncoded) ?? "")?socket=\(path)"
         }
@@ -280,11 +328,13 @@ public enum DSNError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidCAFile(String)
     case tlsNeedsCA(String)
     case caFileWithoutTLS
+    case duplicateHost(String)
+    case socketWithSeveralHosts
 
     public var description: String {
         switch self {
         case .notAURL(let s):
-            "DSN is not a URL (expected mysql://user[:password]@host[:port]/database): \(s)"
+            "DSN is not a URL (expected mysql://user[:password]@host[:port][,host2[:port]…]/database): \(s)"
         case .unsupportedScheme(let s):
             "DSN scheme '\(s)' is not supported: use mysql:// or mariadb://"
         case .missingUser:
@@ -313,6 +363,10 @@ public enum DSNError: Error, Sendable, Equatable, CustomStringConvertible {
             "DSN ssl=\(mode) checks the server's certificate: add ssl-ca=/path/to/ca.pem"
         case .caFileWithoutTLS:
             "DSN gives ssl-ca without ssl: add ssl=verify-ca or ssl=verify-full"
+        case .duplicateHost(let host):
+            "DSN names host '\(host)' twice: list each node of the cluster once (h1:3306,h2:3306,h3:3306)"
+        case .socketWithSeveralHosts:
+            "DSN gives a socket and several hosts: a Unix socket reaches one local server; list TCP hosts for a cluster"
         case .socketNeedsLocalhost(let host):
             "DSN gives a socket but host '\(host)': a Unix socket needs host localhost"
         }

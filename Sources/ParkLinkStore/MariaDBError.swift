@@ -95,6 +95,12 @@ public struct MariaDBError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The node does not take writes now (a Galera node without quorum answers 1047 to every
+    /// statement, and 1180 to one in flight when quorum went): go to another node.
+    public var isNodeUnavailable: Bool {
+        code == .unknownCommand || code == .errorDuringCommit
+    }
+
     /// Worth retrying the whole transaction (after a reconnect if `isConnectionLost`):
     /// deadlock / certification conflict, lock wait timeout, Galera without quorum, too
     /// many connections, or a lost connection.

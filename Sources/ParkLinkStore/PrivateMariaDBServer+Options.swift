@@ -101,7 +101,7 @@ extension PrivateMariaDBServer {
     }
 
     /// A loopback port that is free right now (bind to port 0, read it back, close).
-    static func freeLoopbackPort() throws -> UInt16 {
+    public static func freeLoopbackPort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw PrivateMariaDBServerError.io("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -50,6 +50,51 @@ struct DSNTests {
         #expect(encoded.transport == .unixSocket(path: "/tmp/a b.sock"))
     }
 
+    // MARK: Several hosts (a cluster)
+
+    @Test("several hosts: every node in order, each with its port (3306 when none), one user, password and database")
+    func severalHosts() throws {
+        let dsn = try DSN.parse("mysql://parklink:pw@h1:3307,h2,[::1]:3308/city", environment: [:])
+        #expect(dsn.isCluster)
+        #expect(dsn.hosts == [.tcp(host: "h1", port: 3307), .tcp(host: "h2", port: 3306), .tcp(host: "::1", port: 3308)])
+        #expect(dsn.transport == .tcp(host: "h1", port: 3307), "the first host stands for the DSN where one is needed")
+        #expect(dsn.user == "parklink" && dsn.password == "pw" && dsn.database == "city")
+        #expect(dsn.description == "mysql://parklink:***@h1:3307,h2:3306,[::1]:3308/city")
+        #expect(try DSN.parse(dsn.description.replacingOccurrences(of: ":***", with: ""), environment: [:]).hosts == dsn.hosts,
+                "the printed form parses back to the same nodes")
+        #expect(dsn.hosts.map(\.description) == ["h1:3307", "h2:3306", "[::1]:3308"])
+        #expect(try !DSN.parse("mysql://u@h1:3306/db", environment: [:]).isCluster)
+    }
+
+    @Test("several hosts: the password and the TLS options apply to every node")
+    func severalHostsShareCredentialsAndTLS() throws {
+        let dsn = try DSN.parse("mysql://u@10.0.0.1,10.0.0.2:3307/db?ssl=verify-full&ssl-ca=/etc/parklink/ca.pem",
+                                environment: [DSN.passwordEnvironmentVariable: "from-env"])
+        for host in dsn.hosts {
+            let node = dsn.node(host)
+            #expect(node.hosts == [host] && !node.isCluster)
+            #expect(node.password == "from-env")
+            #expect(node.tls == DSN.TLS(mode: .verifyFull, caFile: "/etc/parklink/ca.pem"))
+            #expect(node.user == "u" && node.database == "db")
+        }
+        #expect(dsn.description == "mysql://u:***@10.0.0.1:3306,10.0.0.2:3307/db?ssl=verify-full&ssl-ca=/etc/parklink/ca.pem")
+    }
+
+    @Test(arguments: [
+        ("mysql://u@h1,,h2/db", DSNError.missingHost),
+        ("mysql://u@h1,/db", .missingHost),
+        ("mysql://u@,h2/db", .missingHost),
+        ("mysql://u@h1,h2:0/db", .invalidPort("0")),
+        ("mysql://u@h1,h2:x/db", .invalidPort("x")),
+        ("mysql://u@h1,h1:3306/db", .duplicateHost("h1:3306")),
+        ("mysql://u@h1:3307,h2,h1:3307/db", .duplicateHost("h1:3307")),
+        ("mysql://u@localhost,h2/db?socket=/run/mysqld/mysqld.sock", .socketWithSeveralHosts),
+    ])
+    func rejectsBadHostLists(_ input: String, _ expected: DSNError) {
+        #expect(throws: expected) { try DSN.parse(input, environment: [:]) }
+        #expect(!expected.description.isEmpty)
+    }
+
     @Test func passwordFromEnvironment() throws {
         let env = [DSN.passwordEnvironmentVariable: "from-env"]
         #expect(try DSN.parse("mysql://u@h/db", environment: env).password == "from-env")

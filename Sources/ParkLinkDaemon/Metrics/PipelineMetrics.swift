@@ -144,6 +144,10 @@ public final class PipelineMetrics: Sendable {
         counter("parklink_readings_duplicate_total", st.rows_duplicate)
         counter("parklink_batches_committed_total", st.batches)
         counter("parklink_store_retries_total", st.retries)
+        // The node by its position in the DSN (the endpoint shows no address): 0 while not connected.
+        gauge("parklink_store_node", Double(st.cluster?.node_position ?? (st.node == nil ? 0 : 1)))
+        gauge("parklink_store_nodes", Double(st.cluster?.nodes.count ?? 1))
+        counter("parklink_store_failovers_total", st.cluster?.failovers ?? 0)
         if lastCommitAtMs > 0 { gauge("parklink_last_commit_timestamp_seconds", Double(lastCommitAtMs) / 1_000) }
 
         // The spool
