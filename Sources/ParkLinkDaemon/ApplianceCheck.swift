@@ -226,9 +226,12 @@ public enum ApplianceCheck {
     static func inspect(_ dsn: DSN, label: String) -> Result {
         MariaDB.initializeLibrary()
         let report: SchemaCheck.Report
+        var label = label
         do {
-            let c = try Connections.open(dsn, profile: .check)
+            let connector = ClusterConnector(dsn: dsn)
+            let c = try connector.open(profile: .check)
             defer { c.close() }
+            if dsn.isCluster { label += throughNode(connector.snapshot) }
             report = try SchemaCheck.inspect(c)
         } catch let e as MariaDBError {
             return Result(.fail, "database", "\(label): " + connectProblem(e, dsn: dsn))
@@ -249,6 +252,13 @@ public enum ApplianceCheck {
         }
         let newer = report.version > Schema.currentVersion ? ", newer than this parklink's \(Schema.currentVersion)" : ""
         return Result(.ok, "database", "\(label) (\(report.account) may select, insert and update; \(schema)\(newer))")
+    }
+
+    /// With several hosts: the node `run` would write through, and the nodes it passed over.
+    static func throughNode(_ s: ClusterConnector.Snapshot) -> String {
+        let passed = s.nodes.filter { $0.host != s.current && $0.health != nil && $0.health != .ready }
+            .map { "\($0.host) \($0.health?.state.replacingOccurrences(of: "_", with: " ") ?? "")" }
+        return " through node \(s.current ?? "none")" + (passed.isEmpty ? "" : " (passing over \(passed.joined(separator: ", ")))")
     }
 
     static func connectProblem(_ e: MariaDBError, dsn: DSN) -> String {
