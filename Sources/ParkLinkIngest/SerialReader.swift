@@ -382,8 +382,10 @@ public final class SerialReader: @unchecked Sendable {
                 if readNow >= config.coalesceBelowBytes {
                     slowSinceMs = nil
                 } else if let since = slowSinceMs {
+                    // Only after a read that found something: a read that found nothing goes
+                    // back to poll, the only way to tell an empty line from a hung-up one.
                     // Stop and downlink commands still wake the pause.
-                    if now - since >= 1_000, let w = try? service.wait(timeoutMs: config.coalesceMs) {
+                    if readNow > 0, now - since >= 1_000, let w = try? service.wait(timeoutMs: config.coalesceMs) {
                         if w.woken { drainDownlink(to: fd) }
                         paused = true
                     }
