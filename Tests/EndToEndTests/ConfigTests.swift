@@ -1,6 +1,7 @@
 import Foundation
 import ParkLinkDaemon
 import ParkLinkProtocol
+import ParkLinkStore
 import ParkLinkSystem
 import ParkLinkTestSupport
 import Testing
@@ -197,6 +198,18 @@ struct ConfigTests {
         #expect(e.line == 3)
         #expect(e.message.contains("DSN"))
         #expect(e.fix.contains("mysql://"))
+    }
+
+    @Test("a cluster's DSN in the config file: several hosts load; a host named twice is refused at its line")
+    func clusterDSN() throws {
+        let c = try ApplianceConfig.parse(text: "[database]\ndsn = \"mysql://parklink@db1:3306,db2:3306,db3/parklink\"\n")
+        #expect(c.dsn == "mysql://parklink@db1:3306,db2:3306,db3/parklink")
+        #expect(try DSN.parse(#require(c.dsn), environment: [:]).hosts.count == 3)
+        let twice = try #require(error("[database]\ndsn = \"mysql://parklink@db1,db1:3306/parklink\"\n"))
+        #expect(twice.line == 2)
+        #expect(twice.message.contains("names host 'db1:3306' twice"), "\(twice)")
+        let secret = try #require(error("[database]\ndsn = \"mysql://parklink:pw@db1,db2/parklink\"\n"))
+        #expect(secret.message.contains("holds a password") && !secret.description.contains(":pw@"))
     }
 
     @Test("zones: a sensor in two zones, a bad sensor list and an unknown section are errors")
