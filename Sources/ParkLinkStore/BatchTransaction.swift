@@ -49,12 +49,6 @@ public final class BatchTransaction {
         public init() {}
     }
 
-    /// Rows per array-bound execution: a larger batch is sent in several, in the same
-    /// transaction. The parameter arrays (about 100 bytes a row, for readings and again for
-    /// events) are allocated for this many, not for `maxRows`; the commit, which is what a
-    /// large batch saves, is still one.
-    static let rowsPerExecution = 5_000
-
     public let dsn: DSN
     /// Picks the node (when the DSN names several) and keeps what `status` shows of it.
     public let connector: ClusterConnector
@@ -71,8 +65,6 @@ public final class BatchTransaction {
     private var connection: MariaDBConnection?
     private var eventRecorder: OccupancyEventRecorder?
     private var inserter: ReadingBatchInserter?
-    /// The most readings the inserter sends in one statement.
-    private var singleStatementRows = 0
     private var recorder: SessionRecorder?
     /// The occupancy events of the last batch `write` committed (empty after a failure):
     /// the bay changes the LEDs and `parklink watch` follow, known only once durable.
@@ -119,16 +111,11 @@ public final class BatchTransaction {
         connection = c
         interrupter.attach(c.socketDescriptor)
         switch method {
-        case .arrayBinding:
-            singleStatementRows = min(maxRows, Self.rowsPerExecution)
-            inserter = ArrayBindingInserter(connection: c, maxBatchSize: singleStatementRows)
-        case .multiRow:
-            let m = MultiRowInserter(connection: c)
-            singleStatementRows = m.rowsPerStatement
-            inserter = m
+        case .arrayBinding: inserter = ArrayBindingInserter(connection: c, maxBatchSize: maxRows)
+        case .multiRow: inserter = MultiRowInserter(connection: c)
         }
         recorder = SessionRecorder(connection: c)
-        eventRecorder = OccupancyEventRecorder(connection: c, capacity: min(maxRows, Self.rowsPerExecution), zoneOf: zoneOf)
+        eventRecorder = OccupancyEventRecorder(connection: c, capacity: maxRows, zoneOf: zoneOf)
         if !seeded {
             // Where each bay stood when the appliance last ran, so the first reading after
             // a restart is not taken for an arrival or a departure.
@@ -147,13 +134,9 @@ public final class BatchTransaction {
         lastCommittedEvents = []
         changes.removeAll(keepingCapacity: true)
         occupancy.apply(rows, sessions: sessions, releaseUpToMs: releaseUpToMs, into: &changes)
-        // Readings alone that fit one statement need no transaction around them: the
-        // statement is atomic by itself, and two round trips (and the server's work for
-        // them) fewer per batch is most of a slow line's cost.
-        let alone = changes.isEmpty && events.isEmpty && rows.count <= singleStatementRows
         var step = "begin"
         do {
-            if !alone { try c.begin() }
+            try c.begin()
             var inserted = 0
             if rows.count > 0 {
                 step = "insert readings"
@@ -177,10 +160,8 @@ public final class BatchTransaction {
                                            reason: reason)
                 }
             }
-            if !alone {
-                step = "commit"
-                try c.commit()
-            }
+            step = "commit"
+            try c.commit()
             releaseUpToMs = nil
             occupancyTally.written += changes.count
             occupancyTally.suppressed += occupancy.lastSuppressed
@@ -191,7 +172,7 @@ public final class BatchTransaction {
             // An unknown commit outcome is treated as not committed: the batch is written
             // again, and the same events with it (their key makes the replay harmless).
             occupancy.revert()
-            if !alone { try? c.rollback() }
+            try? c.rollback()
             let failure = StepError(step: step, underlying: error)
             // The next connect tries another node first.
             if Self.classify(failure) == .connectionLost { connector.nodeFailed(error, reason: "\(failure)") }

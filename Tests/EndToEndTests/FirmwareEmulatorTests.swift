@@ -68,7 +68,7 @@ struct FirmwareEmulatorTests {
         #expect(try query(dsn, "SELECT COUNT(*) FROM link_gaps") == [["0"]])
 
         // LED: through the daemon's status socket to the firmware's pins.
-        #expect(gateway.level(Self.sensor1Red) != 1, "sensor 1's LED is off at boot")
+        // (Not "off at boot": the daemon's live side may already have lit it from the readings.)
         let amber = try StatusClient.send(StatusRequest(.led(sensor: 1, color: .amber)), socket: socket)
         #expect(amber.body == .ok)
         #expect(eventually(timeoutSeconds: 30) { gateway.level(Self.sensor1Red) == 1 && gateway.level(Self.sensor1Green) == 1 },

@@ -198,9 +198,8 @@ enum PipelineChild {
                     break
                 }
             }
-            // Everything read is decoded within one poll period; wait until it is committed,
-            // the spool drained included (a database behind at a high rate: a minute or more).
-            let deadline = Clock.monotonicNanoseconds() + 90_000_000_000
+            // Everything read is decoded within one poll period; wait until it is committed.
+            let deadline = Clock.monotonicNanoseconds() + 15_000_000_000
             var settled = false
             while Clock.monotonicNanoseconds() < deadline {
                 let s = pipeline.snapshot()

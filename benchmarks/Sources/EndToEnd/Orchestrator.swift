@@ -208,7 +208,7 @@ struct Orchestrator {
         let sent = MachineSample.take(serverPid: db.pid, simulatorPid: sim.pid, pipelinePid: pipeline.pid)
         let ledger = try JSONDecoder().decode(LedgerReport.self, from: Data(ledgerJSON.utf8))
         pipeline.send("drain \(ledger.mustArrive)")
-        guard let resultJSON = pipeline.expect("RESULT ", timeoutMs: 150_000) else {
+        guard let resultJSON = pipeline.expect("RESULT ", timeoutMs: 60_000) else {
             sim.kill()
             pipeline.kill()
             throw Failure("the pipeline did not report")
