@@ -21,7 +21,7 @@ public struct ApplianceConfig: Sendable {
     /// Raise the reader thread to SCHED_FIFO (or nice −10) when allowed.
     public var readerRealtime = true
     /// On a slow line, the reader's pause between reads (see `SerialReader.Config.coalesceMs`).
-    public var coalesceMs = 20
+    public var coalesceMs = 30
     /// The most (gateway, boot) sessions one run keeps; past it a new session's readings
     /// are dropped and counted (a gateway changing its id or boot id on and on).
     public var maxSessions = 4_096
@@ -37,7 +37,7 @@ public struct ApplianceConfig: Sendable {
     public var batchMaxRows = 20_000
     public var batchLingerMs = 20
     /// The linger while batches are small (a slow line): fewer commits, a longer wait.
-    public var idleLingerMs = 80
+    public var idleLingerMs = 100
     public var insertMethod: InsertMethod = .arrayBinding
     /// Hold a bay's change of `occupied` back until it has lasted this long; a bay that
     /// flips back sooner (a flapping sensor) yields no arrival or departure, and what is
@@ -128,7 +128,7 @@ public struct ApplianceConfig: Sendable {
                 c.framing = e
             }
             if let v = try s.bool("realtime_reader", fix: "realtime_reader = true") { c.readerRealtime = v }
-            if let v = try s.int("coalesce_ms", range: 0...100, fix: "coalesce_ms = 20 (0: read each frame as it comes)") { c.coalesceMs = v }
+            if let v = try s.int("coalesce_ms", range: 0...100, fix: "coalesce_ms = 30 (0: read each frame as it comes)") { c.coalesceMs = v }
             if let t = try s.int("hello_timeout_ms", range: 100...600_000, fix: "hello_timeout_ms = 2000") { c.helloTimeoutMs = t }
             if let v = try s.int("max_sessions", range: 1...10_000_000, fix: "max_sessions = 4096") { c.maxSessions = v }
             if let g = try s.string("fallback_gateway_id", fix: "fallback_gateway_id = \"GW-01\"") {
@@ -176,7 +176,7 @@ public struct ApplianceConfig: Sendable {
             if let v = try s.int("ring_capacity", range: 1_024...16_777_216, fix: "ring_capacity = 262144") { c.ringCapacity = v }
             if let v = try s.int("batch_max_rows", range: 1...50_000, fix: "batch_max_rows = 20000") { c.batchMaxRows = v }
             if let v = try s.int("batch_linger_ms", range: 0...10_000, fix: "batch_linger_ms = 20") { c.batchLingerMs = v }
-            if let v = try s.int("idle_linger_ms", range: 0...10_000, fix: "idle_linger_ms = 80") { c.idleLingerMs = v }
+            if let v = try s.int("idle_linger_ms", range: 0...10_000, fix: "idle_linger_ms = 100") { c.idleLingerMs = v }
             if let v = try s.int("shutdown_grace_seconds", range: 0...3_600, fix: "shutdown_grace_seconds = 30") { c.shutdownGraceSeconds = v }
             if let v = try s.int("occupancy_debounce_ms", range: 0...3_600_000, fix: "occupancy_debounce_ms = 2000 (0: off)") {
                 c.occupancyDebounceMs = v

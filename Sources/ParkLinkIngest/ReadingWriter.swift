@@ -22,7 +22,7 @@ public final class ReadingWriter: @unchecked Sendable {
         public var maxRows = 20_000
         public var lingerMs = 20
         /// The linger after a batch of fewer than `smallBatchRows` readings.
-        public var idleLingerMs = 80
+        public var idleLingerMs = 100
         public var smallBatchRows = 64
         public var initialBackoffMs = 100
         public var maxBackoffMs = 1_000
@@ -170,7 +170,15 @@ public final class ReadingWriter: @unchecked Sendable {
             // At most a second's wait for readings, so link events of a quiet line (a
             // HELLO, a gap seen by a heartbeat) are stored without waiting for traffic.
             let small = lastRows < config.smallBatchRows && config.lingerMs > 0
-            let linger = spooling ? 0 : small ? max(config.lingerMs, config.idleLingerMs) : config.lingerMs
+            var linger = spooling ? 0 : small ? max(config.lingerMs, config.idleLingerMs) : config.lingerMs
+            if small && lastRows > 0 && !spooling {
+                // A slow line that was busy a moment ago: sleep the linger out, then take what
+                // came, rather than wake for the first reading and then linger (one wake-up
+                // per batch instead of two, and no signal from the reader). The first reading
+                // waits no longer than the linger either way.
+                Clock.sleep(milliseconds: linger)
+                linger = 0
+            }
             var n = ring.pop(into: batch, max: capacity, lingerMs: linger,
                              firstWaitMs: spooling ? 0 : 1_000)
             var spoolEnd: Spool.Cursor?

@@ -29,11 +29,13 @@ public final class SerialReader: @unchecked Sendable {
         public var tickMs: Int32 = 250
         /// On a slow line (every wake-up for a second read fewer than `coalesceBelowBytes`),
         /// pause this long between reads, so that frames arriving one by one are read,
-        /// decoded and handed over a few dozen at a time: at 500 readings/s one wake-up per
-        /// 20 ms instead of one per frame. The gateway's buffer holds what comes meanwhile (a
-        /// 115,200-baud line sends 230 bytes in 20 ms, a full-speed USB link at most ~20 KB);
-        /// a busy line is read at once. 0: read each frame as it comes.
-        public var coalesceMs: Int32 = 20
+        /// decoded and handed over a dozen or more at a time: at 500 readings/s one wake-up per
+        /// 30 ms instead of one per frame. The gateway's buffer holds what comes meanwhile (a
+        /// 115,200-baud line sends 350 bytes in 30 ms, a full-speed USB link at most ~30 KB);
+        /// a busy line is read at once. A frame is stamped when it is read, so on a slow line
+        /// `received_at` may be up to this much after its last byte arrived. 0: read each
+        /// frame as it comes.
+        public var coalesceMs: Int32 = 30
         public var coalesceBelowBytes = 2_048
         public var tracker = SessionTracker.Config()
         /// Run the reader at real-time priority (SCHED_FIFO), else at nice −10, when the
