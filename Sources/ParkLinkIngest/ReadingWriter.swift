@@ -41,16 +41,16 @@ public final class ReadingWriter: @unchecked Sendable {
 
     public let config: Config
     public let counters: StoreCounters
-    private let ring: RingBuffer<StampedReading>
-    private let events: LinkEventQueue
+    let ring: RingBuffer<StampedReading>
+    let events: LinkEventQueue
     private let makeSink: @Sendable () -> BatchSink
     private let afterCommit: (@Sendable (UnsafeBufferPointer<StampedReading>) -> Void)?
-    private let logger: Logger
-    private let stopAskedAtMs = Locked<Int64?>(nil)
-    private let _abandoned = Locked(0)
-    private let _spooledAtShutdown = Locked(0)
-    private let spool: Spool?
-    private let sessions: SessionTable
+    let logger: Logger
+    let stopAskedAtMs = Locked<Int64?>(nil)
+    let _abandoned = Locked(0)
+    let _spooledAtShutdown = Locked(0)
+    let spool: Spool?
+    let sessions: SessionTable
     /// Told how many readings a gap event of this reason claimed that were in fact stored.
     public var onGapRetracted: (@Sendable (_ count: Int, _ reason: GapReason) -> Void)?
     /// Told of each appliance-restart gap the writer finds itself, once the stored readings
@@ -65,12 +65,12 @@ public final class ReadingWriter: @unchecked Sendable {
     private let done = ConditionLock()
     private var isDone = false
     /// Writer-thread state: the permanent error last logged, so it is logged once.
-    private var rejectedSignature: String?
-    private var lastConnectFailureLogMs: Int64 = 0
+    var rejectedSignature: String?
+    var lastConnectFailureLogMs: Int64 = 0
     /// The stored sessions' resume points, once read (see `BatchSink.storedResumePoints`).
-    private var storedResume: [SessionKey: UInt64]?
+    var storedResume: [SessionKey: UInt64]?
     /// Link events an earlier stop kept beside the spool are queued and not yet committed.
-    private var keptEventsOnDisk: Bool
+    var keptEventsOnDisk: Bool
 
     /// - Parameters:
     ///   - makeSink: called on the writer thread, which owns the store and its
@@ -143,7 +143,7 @@ public final class ReadingWriter: @unchecked Sendable {
     }
 
     /// Milliseconds of the grace period left once stop was asked; nil while running.
-    private func graceLeftMs() -> Int64? {
+    func graceLeftMs() -> Int64? {
         guard let asked = stopAskedAtMs.withLock({ $0 }) else { return nil }
         return Int64(config.shutdownGraceMs) - (Int64(Clock.monotonicNanoseconds() / 1_000_000) - asked)
     }
@@ -245,215 +245,5 @@ public final class ReadingWriter: @unchecked Sendable {
             lastRows = n
         }
         logger.info("writer stopped", metadata: ["store.rows_committed": "\(counters.rowsCommitted.value)"])
-    }
-
-    /// Gap events trimmed to the seqs not already stored: what a previous run stored is
-    /// not missing, whatever the reader (started without resume points) concluded. The
-    /// retracted count is handed to `onGapRetracted` so the link's figures stay true.
-    ///
-    /// After an unclean stop, the rest of such a gap (the seqs after the stored ones) is
-    /// an appliance-restart gap, not a link gap: the reader did not know the session, so it
-    /// counted from seq 0, but the stored readings show the session is one the dead run
-    /// was receiving, and what it received after them died with it.
-    private func withoutStoredSeqs(_ events: [LinkEvent]) -> [LinkEvent] {
-        guard let stored = storedResume, !stored.isEmpty else { return events }
-        return events.compactMap { e in
-            guard case .gap(let key, let first, let count, let at, let reason) = e, let next = stored[key],
-                  UInt64(first) < next else {
-                return e
-            }
-            let covered = UInt32(min(UInt64(count), next - UInt64(first)))
-            onGapRetracted?(Int(covered), reason)
-            logger.info("gap already stored by an earlier run: not a gap", metadata: [
-                "link.session": "\(key)", "gap.first_seq": "\(first)", "gap.retracted": "\(covered)",
-            ])
-            if covered == count { return nil }
-            var rest = reason
-            if !config.lastRunStoppedCleanly && reason == .link {
-                rest = .applianceRestart
-                onRestartGap?(key, first + covered, Int(count - covered), true)
-            }
-            return .gap(key, firstMissing: first + covered, count: count - covered, atMs: at, reason: rest)
-        }
-    }
-
-    /// After an unclean stop: per session whose spooled readings start above the stored
-    /// ones, the readings in between, as appliance-restart gaps. While the spool is in use
-    /// the ring holds the older readings (the writer writes it first), so a run killed then
-    /// loses a stretch in front of its spool that neither the reader (it resumes after the
-    /// spool) nor anything else would report.
-    private func spoolHoles(stored: [SessionKey: UInt64]) -> [LinkEvent] {
-        guard !config.lastRunStoppedCleanly else { return [] }
-        let now = Clock.wallMilliseconds()
-        return config.spooledFrom.sorted { $0.key.description < $1.key.description }.compactMap { key, first in
-            guard let next = stored[key], first > next else { return nil }
-            let count = Int(first - next)
-            onRestartGap?(key, UInt32(truncatingIfNeeded: next), count, false)
-            return .gap(key, firstMissing: UInt32(truncatingIfNeeded: next), count: UInt32(clamping: count), atMs: now,
-                        reason: .applianceRestart)
-        }
-    }
-
-    /// Stop was asked and the database cannot take the rest. With a spool, the batch (unless
-    /// it came from the spool, where it still is) and what is left in the ring go in front of
-    /// the spooled readings, and the next start writes them: nothing is lost. Without one,
-    /// they are counted as abandoned and logged.
-    private func stopWithoutDatabase(batch: UnsafeMutablePointer<StampedReading>, count n: Int, fromSpool: Bool, capacity: Int,
-                                     events held: [LinkEvent]) {
-        var spooled = 0, abandoned = 0
-        func keep(_ rows: UnsafeBufferPointer<StampedReading>) {
-            if let spool {
-                let kept = spool.appendInFront(rows, sessions: sessions)
-                spooled += kept
-                abandoned += rows.count - kept
-            } else {
-                abandoned += rows.count
-            }
-        }
-        if !fromSpool { keep(UnsafeBufferPointer(start: batch, count: n)) }
-        batch.deinitialize(count: n)
-        // What is still queued, and what a reader blocked on the full ring still pushes
-        // before it stops, cannot be written either.
-        while !ring.isDrained {
-            let m = ring.pop(into: batch, max: capacity, lingerMs: 0, firstWaitMs: 100)
-            keep(UnsafeBufferPointer(start: batch, count: m))
-            batch.deinitialize(count: m)
-        }
-        spool?.sync()
-        // The sessions and gaps of those readings, and any the reader reported while
-        // stopping: beside the spool, or a gap seen only in memory would be stored nowhere.
-        let unstored = held + events.takeAll()
-        var eventsKept = 0
-        if let spool, !unstored.isEmpty {
-            do {
-                try spool.linkEvents.save(unstored)
-                eventsKept = unstored.count
-            } catch {
-                logger.critical("link events not kept at shutdown: the sessions and gaps they describe will be missing", metadata: [
-                    "link.events": "\(unstored.count)", "spool.error": "\(error)",
-                ])
-            }
-        } else if !unstored.isEmpty {
-            logger.critical("link events not stored at shutdown (no spool)", metadata: ["link.events": "\(unstored.count)"])
-        }
-        _abandoned.withLock { $0 += abandoned }
-        _spooledAtShutdown.withLock { $0 += spooled }
-        if abandoned > 0 {
-            logger.critical("database unreachable at shutdown: readings not stored", metadata: [
-                "store.abandoned": "\(abandoned)", "spool.kept": "\(spooled)", "store.error": "\(counters.lastError ?? "")",
-            ])
-        } else {
-            logger.notice("database unreachable at shutdown: the rest is in the spool for the next start", metadata: [
-                "spool.kept": "\(spooled)", "spool.link_events_kept": "\(eventsKept)", "spool.pending": "\(spool?.pending ?? 0)", "store.error": "\(counters.lastError ?? "")",
-            ])
-        }
-        counters.inFlight.store(0, ordering: .relaxed)
-    }
-
-    /// Returns the number of new rows, or nil if stop was asked and the grace period ran out.
-    ///
-    /// The error decides what happens next. A lost connection: disconnect, back off (capped),
-    /// reconnect. A transient error: the sink has rolled back; write the same batch again.
-    /// A permanent error: logged once (until the next success or a different error) with
-    /// the server's code and the step, shown in `status` and raised as an alert through
-    /// `counters.writeRejected`, then retried every `permanentRetryMs` on a fresh
-    /// connection, so the batch goes in as soon as somebody fixes the cause.
-    private func commitWithRetry(_ sink: BatchSink, _ rows: UnsafeBufferPointer<StampedReading>, _ pendingEvents: inout [LinkEvent]) -> Int? {
-        var backoff = config.initialBackoffMs
-        while true {
-            let wait: Int
-            do {
-                if !counters.connected.load(ordering: .relaxed) {
-                    let left = graceLeftMs()
-                    if let left, left <= 0 { return nil }
-                    try sink.connect(within: left.map { .milliseconds($0) })
-                    counters.connected.store(true, ordering: .relaxed)
-                    counters.connects.add(1)
-                    logger.info("database connected")
-                    if storedResume == nil, let points = try? sink.storedResumePoints() {
-                        storedResume = points
-                        pendingEvents += spoolHoles(stored: points)
-                    }
-                }
-                if storedResume != nil { pendingEvents = withoutStoredSeqs(pendingEvents) }
-                let inserted = try sink.write(rows, events: pendingEvents)
-                if counters.lastError != nil { counters.setLastError(nil) }
-                if let rejected = counters.writeRejected {
-                    counters.setWriteRejected(nil)
-                    rejectedSignature = nil
-                    logger.notice("database accepts the readings again", metadata: [
-                        "store.previous_error": "\(rejected)", "batch.rows": "\(rows.count)",
-                    ])
-                }
-                return inserted
-            } catch {
-                counters.retries.add(1)
-                let text = "\(error)"
-                counters.setLastError(text)
-                switch sink.classify(error) {
-                case .connectionLost:
-                    let now = Clock.wallMilliseconds()
-                    if counters.connected.load(ordering: .relaxed) {
-                        logger.error("batch not committed: connection lost; keeping it and reconnecting", metadata: [
-                            "batch.rows": "\(rows.count)", "store.error": "\(text)", "store.backoff_ms": "\(backoff)",
-                        ])
-                        lastConnectFailureLogMs = now
-                    } else if now - lastConnectFailureLogMs >= 10_000 {
-                        // Every failed connect is counted (retries); a line at most every 10 s.
-                        logger.error("cannot connect to the database; readings wait in the ring and the spool", metadata: [
-                            "store.error": "\(text)", "store.retries": "\(counters.retries.value)",
-                        ])
-                        lastConnectFailureLogMs = now
-                    }
-                    counters.connected.store(false, ordering: .relaxed)
-                    sink.disconnect()
-                    wait = backoff
-                    backoff = min(backoff * 2, config.maxBackoffMs)
-                case .transient:
-                    logger.warning("batch not committed: transient error; writing it again", metadata: [
-                        "batch.rows": "\(rows.count)", "store.error": "\(text)",
-                    ])
-                    wait = min(backoff, config.maxBackoffMs)
-                    backoff = min(backoff * 2, config.maxBackoffMs)
-                case .permanent:
-                    let signature = sink.signature(of: error)
-                    if rejectedSignature != signature {
-                        rejectedSignature = signature
-                        logger.critical("the database refuses the batch; keeping it and retrying every \(config.permanentRetryMs / 1_000) s until the cause is fixed", metadata: [
-                            "batch.rows": "\(rows.count)", "store.error": "\(text)",
-                            "store.fix": "\(sink.fix(for: error) ?? "see the server's message")",
-                        ])
-                    }
-                    counters.setWriteRejected(text)
-                    // A fresh connection next time: a privilege given back may apply only
-                    // to new sessions.
-                    counters.connected.store(false, ordering: .relaxed)
-                    sink.disconnect()
-                    wait = config.permanentRetryMs
-                }
-            }
-            spool?.writerFailing(nowMs: Clock.wallMilliseconds())
-            if let asked = stopAskedAtMs.withLock({ $0 }),
-               spool != nil || Int64(Clock.monotonicNanoseconds() / 1_000_000) - asked > Int64(config.shutdownGraceMs) {
-                // With a spool nothing is lost by stopping now: no need to wait out the grace.
-                return nil
-            }
-            sleepUnlessStopping(milliseconds: wait)
-        }
-    }
-
-    /// Sleeps, in slices, so that a long permanent-error wait does not outlast the
-    /// shutdown grace period.
-    private func sleepUnlessStopping(milliseconds: Int) {
-        var left = milliseconds
-        while left > 0 {
-            let slice = min(left, 100)
-            Clock.sleep(milliseconds: slice)
-            left -= slice
-            if let asked = stopAskedAtMs.withLock({ $0 }),
-               spool != nil || Int64(Clock.monotonicNanoseconds() / 1_000_000) - asked > Int64(config.shutdownGraceMs) {
-                return
-            }
-        }
     }
 }
