@@ -44,6 +44,35 @@ if arguments.first == "simulate" {
 if arguments.first == "pipeline" {
     PipelineChild.run(Array(arguments.dropFirst()))
 }
+if arguments.first == "ceilings" {
+    // `EndToEnd ceilings [ROWS] [ROUNDS]`: array binding through 1, 2 and 3 connections at
+    // once, and the key shape's cost (see `KeyShapeCeiling`), on a private server, ROUNDS times.
+    let rows = arguments.count > 1 ? Int(arguments[1]) ?? 400_000 : 400_000
+    let rounds = arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3
+    do {
+        MariaDB.initializeLibrary()
+        MariaDB.threadInit()
+        let db = try PrivateMariaDBServer.temporary()
+        let serverDSN = try db.start()
+        defer { try? db.destroy() }
+        let admin = try MariaDBConnection(dsn: serverDSN.withDatabase(nil))
+        defer { admin.close() }
+        print(MachineInfo.line)
+        for round in 1...rounds {
+            for n in [1, 2, 3] {
+                let r = try StoreCeiling.parallelArrayBinding(serverDSN: serverDSN, admin: admin, rows: rows, connections: n)
+                print("round \(round): \(n) connection(s): \(r) rows/s")
+            }
+            for shape in try KeyShapeCeiling.measure(admin: admin, rows: rows) {
+                print("round \(round): key shape \(shape.shape): \(shape.rowsPerSecond) rows/s (server-side INSERT … SELECT)")
+            }
+        }
+    } catch {
+        FileHandle.standardError.write(Data("EndToEnd ceilings: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 do {
     let options = try EndToEndOptions(arguments)
     try Orchestrator(options: options).run()
