@@ -8,7 +8,7 @@ import Testing
 /// The link events a stop with the database down keeps beside the spool come back exactly,
 /// and a damaged file costs the damaged lines only.
 @Suite("Spool: link events kept across a stop")
-struct PendingLinkEventsTests {
+final class PendingLinkEventsTests {
     let key = SessionKey(gatewayId: "GW-7_a", bootId: 0xDEADBEEF)
     var events: [LinkEvent] {
         [
@@ -21,9 +21,17 @@ struct PendingLinkEventsTests {
         ]
     }
 
+    /// The directories this test made, removed when it ends.
+    private var made: [String] = []
+
+    deinit {
+        for path in made { try? FileManager.default.removeItem(atPath: path) }
+    }
+
     func path(_ label: String) -> String {
         let dir = NSTemporaryDirectory() + "plevents-\(label)-\(UInt32.random(in: 0...UInt32.max))"
         try? FileSystem.makeDirectory(dir)
+        made.append(dir)
         return dir + "/link-events"
     }
 

@@ -8,11 +8,19 @@ import Testing
 /// The spool on a real file system: what goes in comes out, in order, exactly; what a
 /// crash tears is cut and counted; the cap is a counted refusal, never a silent drop.
 @Suite("Spool: readings on disk while the database is away")
-struct SpoolTests {
+final class SpoolTests {
     let sessions = SessionTable()
+    /// The directories this test made, removed when it ends (Swift Testing makes one
+    /// instance per test).
+    private var made: [String] = []
+
+    deinit {
+        for path in made { try? FileManager.default.removeItem(atPath: path) }
+    }
 
     func directory(_ label: String) -> String {
         let path = NSTemporaryDirectory() + "plspool-\(label)-\(UInt32.random(in: 0...UInt32.max))"
+        made.append(path)
         return path
     }
 
