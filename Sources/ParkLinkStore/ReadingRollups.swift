@@ -145,19 +145,24 @@ public struct ReadingRollups {
         try c.begin()
         do {
             try c.execute("DELETE FROM \(into) WHERE bucket_start = FROM_UNIXTIME(\(start))")
-            try c.execute("""
-                INSERT INTO \(into) (zone_id, sensors, bucket_start, \(Self.sumColumns))
-                SELECT COALESCE(s.zone_id, r.gateway_id), COUNT(*), r.bucket_start, SUM(r.readings), SUM(r.occupied_readings),
-                       SUM(r.arrivals), SUM(r.voltage_dv_sum), SUM(r.voltage_count), SUM(r.power_w_sum), SUM(r.power_count)
-                FROM \(from) r LEFT JOIN sensors s ON s.gateway_id = r.gateway_id AND s.sensor_id = r.sensor_id
-                WHERE r.bucket_start = FROM_UNIXTIME(\(start))
-                GROUP BY COALESCE(s.zone_id, r.gateway_id), r.bucket_start
-                """)
+            try c.execute(Self.zoneSums(from: from, into: into, where: "r.bucket_start = FROM_UNIXTIME(\(start))"))
             try c.commit()
         } catch {
             try? c.rollback()
             throw error
         }
+    }
+
+    /// Zone rows summed from sensor rows (`r`) that match `condition`.
+    static func zoneSums(from: String, into: String, where condition: String) -> String {
+        """
+        INSERT INTO \(into) (zone_id, sensors, bucket_start, \(sumColumns))
+        SELECT COALESCE(s.zone_id, r.gateway_id), COUNT(*), r.bucket_start, SUM(r.readings), SUM(r.occupied_readings),
+               SUM(r.arrivals), SUM(r.voltage_dv_sum), SUM(r.voltage_count), SUM(r.power_w_sum), SUM(r.power_count)
+        FROM \(from) r LEFT JOIN sensors s ON s.gateway_id = r.gateway_id AND s.sensor_id = r.sensor_id
+        WHERE \(condition)
+        GROUP BY COALESCE(s.zone_id, r.gateway_id), r.bucket_start
+        """
     }
 
     /// Deletes rollup rows older than `retentionDays` before `nowMs`, a bounded number per
