@@ -92,8 +92,8 @@ public struct YearScaleGenerator {
                 return try c.execute("""
                     INSERT INTO readings (gateway_id, boot_id, seq, sensor_id, received_at, gateway_ms, occupied, distance_cm,
                                           voltage_dv, current_ma, power_factor_pct)
-                    SELECT \(sensorColumns("s.n")),
-                           1 AS boot_id, t.seq * \(shape.sensorsPerGateway) + s.n MOD \(shape.sensorsPerGateway),
+                    SELECT CONCAT('gw-', LPAD(s.n DIV \(shape.sensorsPerGateway) + 1, 2, '0')), 1,
+                           t.seq * \(shape.sensorsPerGateway) + s.n MOD \(shape.sensorsPerGateway), s.n MOD \(shape.sensorsPerGateway),
                            FROM_UNIXTIME(\((endMs - Int64(shape.rawMinutes) * 60_000) / 1000) + t.seq + (s.n MOD 1000) / 1000),
                            t.seq * 1000, CRC32(CONCAT(s.n, '-', t.seq DIV 900)) MOD 2, 120, 2300 + s.n MOD 40, 50 + s.n MOD 400, 90
                     FROM (SELECT seq AS n FROM seq_0_to_\(sensors - 1)) s JOIN seq_0_to_\(shape.rawMinutes * 60 - 1) t
