@@ -123,9 +123,9 @@ struct RunCheckTests {
         #expect(status == 1)
         let line = try #require(lines.last)
         #expect(line.hasPrefix("FAIL database \(reader.description): INSERT on readings refused (error 1142: "), "\(line)")
-        #expect(line.hasSuffix("Fix: GRANT SELECT, INSERT, UPDATE, CREATE, INDEX ON `\(dsn.database!)`.* TO '\(user)'@'localhost'"))
+        #expect(line.hasSuffix("Fix: GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, ALTER, DROP ON `\(dsn.database!)`.* TO '\(user)'@'localhost'"))
         // The same user with the grant it names passes.
-        _ = try admin.execute("GRANT SELECT, INSERT, UPDATE, CREATE, INDEX ON `\(dsn.database!)`.* TO '\(user)'@'localhost'")
+        _ = try admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, ALTER, DROP ON `\(dsn.database!)`.* TO '\(user)'@'localhost'")
         let fixed = try parklink(["run", "--check", "--device", pty.followerPath, "--db", reader.description,
                                   "--state-dir", Repository.temporaryDirectory("plchk")])
         #expect(fixed.status == 0, "\(fixed.lines)")
