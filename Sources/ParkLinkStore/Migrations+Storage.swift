@@ -34,12 +34,14 @@ extension SchemaMigrations {
                     primary: "zone_id, bucket_start"),
         // How far each session's readings are rolled up: readings of one session are
         // stored in seq order, so rows above `rolled_seq` are the new ones, whatever their
-        // received_at (a spool drained after an outage brings rows for old buckets).
+        // received_at (a spool drained after an outage brings rows for old buckets); rows
+        // below `rolled_from` were stored before the session was first rolled up.
         """
         CREATE TABLE IF NOT EXISTS rollup_progress (
           gateway_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
           boot_id INT UNSIGNED NOT NULL,
-          rolled_seq INT UNSIGNED NOT NULL,
+          rolled_seq INT UNSIGNED NOT NULL COMMENT 'rows above it are new',
+          rolled_from INT UNSIGNED NOT NULL DEFAULT 0 COMMENT 'rows below it are a backlog still to roll up',
           updated_at DATETIME(3) NOT NULL COMMENT 'UTC',
           PRIMARY KEY (gateway_id, boot_id)
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4

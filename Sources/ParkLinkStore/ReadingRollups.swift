@@ -4,7 +4,9 @@
 /// are stored in seq order (the writer commits in arrival order, a drained spool oldest
 /// first), so the rows above `rollup_progress.rolled_seq` of each (gateway_id, boot_id)
 /// are exactly the ones not yet rolled, even when they were received hours ago (late rows
-/// from a spool land in old buckets). Only the (sensor, bucket) pairs those rows touch are
+/// from a spool land in old buckets). Rows below `rolled_from` are a backlog (a session
+/// first seen with rows already stored, e.g. after `parklink db partition`), rolled a
+/// chunk per refresh after the new rows. Only the (sensor, bucket) pairs those rows touch are
 /// recomputed, each from ALL its raw rows (`GROUP BY`, `INSERT … ON DUPLICATE KEY
 /// UPDATE`), so a refresh is idempotent: run twice, or by two appliances, the rows are
 /// the same. Hours are sums of their 5-minute rows; zones are sums of their sensors'
@@ -19,8 +21,9 @@ public struct ReadingRollups {
     }
 
     public let connection: MariaDBConnection
-    /// At most this many seqs of one session per refresh, so a first refresh over a big
-    /// table is spread over many cycles instead of holding the sampler for minutes.
+    /// At most this many new seqs, and as many of the backlog, of one session per refresh,
+    /// so a first refresh over a big table is spread over many cycles instead of holding
+    /// the sampler for minutes.
     public var maxSeqsPerSession: UInt64
 
     public init(connection: MariaDBConnection, maxSeqsPerSession: UInt64 = 200_000) {
@@ -38,29 +41,51 @@ public struct ReadingRollups {
         guard try c.queryValue("SELECT GET_LOCK(\(lock), 0)") == "1" else { return Refresh(ran: false) }
         defer { _ = try? c.query("SELECT RELEASE_LOCK(\(lock))") }
 
-        var rolled: [String: UInt64] = [:]
-        for row in try c.query("SELECT gateway_id, boot_id, rolled_seq FROM rollup_progress") {
-            guard let g = row[0], let b = row[1], let s = row[2].flatMap({ UInt64($0) }) else { continue }
-            rolled["\(g)/\(b)"] = s
+        var rolled: [String: (from: UInt64, to: UInt64)] = [:]
+        for row in try c.query("SELECT gateway_id, boot_id, rolled_from, rolled_seq FROM rollup_progress") {
+            guard let g = row[0], let b = row[1], let from = row[2].flatMap({ UInt64($0) }),
+                  let to = row[3].flatMap({ UInt64($0) }) else { continue }
+            rolled["\(g)/\(b)"] = (from, to)
         }
         var result = Refresh()
         // gateway → 5-minute bucket (seconds since 1970 / 300) → sensors touched.
         var touched: [String: [Int64: Set<Int>]] = [:]
-        var advanced: [(gateway: String, boot: String, seq: UInt64)] = []
+        var advanced: [(gateway: String, boot: String, from: UInt64, to: UInt64)] = []
+        let chunk = max(1, maxSeqsPerSession)
         for row in try c.query("SELECT gateway_id, boot_id, MAX(seq) FROM readings GROUP BY gateway_id, boot_id") {
             guard let g = row[0], let b = row[1], let top = row[2].flatMap({ UInt64($0) }) else { continue }
-            let done = rolled["\(g)/\(b)"]
-            if let done, done >= top { continue }
-            let upto = min(top, (done.map { $0 + 1 } ?? 0) + maxSeqsPerSession - 1)
-            let above = done.map { " AND seq > \($0)" } ?? ""
-            for t in try c.query("""
-                SELECT DISTINCT sensor_id, FLOOR(UNIX_TIMESTAMP(received_at) / \(Self.bucketSeconds)) FROM readings
-                WHERE gateway_id = \(try c.quoted(g)) AND boot_id = \(b)\(above) AND seq <= \(upto)
-                """) {
-                guard let sensor = t[0].flatMap({ Int($0) }), let bucket = t[1].flatMap({ Int64($0) }) else { continue }
-                touched[g, default: [:]][bucket, default: []].insert(sensor)
+            // The newest rows first, then (a session first seen with a backlog, e.g. after
+            // an upgrade) older ones a chunk at a time, so recent buckets never wait for
+            // the backlog. Order does not matter to the result: a bucket is recomputed
+            // from all its rows.
+            var ranges: [ClosedRange<UInt64>] = []
+            var progress: (from: UInt64, to: UInt64)
+            if let p = rolled["\(g)/\(b)"] {
+                progress = p
+                if top > p.to {
+                    progress.to = min(top, p.to + chunk)
+                    ranges.append(p.to + 1...progress.to)
+                }
+            } else {
+                progress = (top + 1 > chunk ? top + 1 - chunk : 0, top)
+                ranges.append(progress.from...top)
             }
-            advanced.append((g, b, upto))
+            if progress.from > 0, rolled["\(g)/\(b)"] != nil {
+                let low = progress.from > chunk ? progress.from - chunk : 0
+                ranges.append(low...progress.from - 1)
+                progress.from = low
+            }
+            guard !ranges.isEmpty else { continue }
+            for range in ranges {
+                for t in try c.query("""
+                    SELECT DISTINCT sensor_id, FLOOR(UNIX_TIMESTAMP(received_at) / \(Self.bucketSeconds)) FROM readings
+                    WHERE gateway_id = \(try c.quoted(g)) AND boot_id = \(b) AND seq >= \(range.lowerBound) AND seq <= \(range.upperBound)
+                    """) {
+                    guard let sensor = t[0].flatMap({ Int($0) }), let bucket = t[1].flatMap({ Int64($0) }) else { continue }
+                    touched[g, default: [:]][bucket, default: []].insert(sensor)
+                }
+            }
+            advanced.append((g, b, progress.from, progress.to))
             result.sessions += 1
         }
         var hours: [String: [Int64: Set<Int>]] = [:]
@@ -83,9 +108,10 @@ public struct ReadingRollups {
         for hour in zoneHours { try rollZones(from: "rollup_sensor_hour", into: "rollup_zone_hour", start: hour * Self.bucketSeconds) }
         for a in advanced {
             try c.execute("""
-                INSERT INTO rollup_progress (gateway_id, boot_id, rolled_seq, updated_at)
-                VALUES (\(try c.quoted(a.gateway)), \(a.boot), \(a.seq), UTC_TIMESTAMP(3))
-                ON DUPLICATE KEY UPDATE rolled_seq = GREATEST(rolled_seq, VALUES(rolled_seq)), updated_at = VALUES(updated_at)
+                INSERT INTO rollup_progress (gateway_id, boot_id, rolled_from, rolled_seq, updated_at)
+                VALUES (\(try c.quoted(a.gateway)), \(a.boot), \(a.from), \(a.to), UTC_TIMESTAMP(3))
+                ON DUPLICATE KEY UPDATE rolled_seq = GREATEST(rolled_seq, VALUES(rolled_seq)),
+                  rolled_from = LEAST(rolled_from, VALUES(rolled_from)), updated_at = VALUES(updated_at)
                 """)
         }
         return result

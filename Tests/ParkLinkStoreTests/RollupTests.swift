@@ -121,7 +121,11 @@ struct RollupTests {
         let rows = stampedRows(3_000, startMs: simulatedDay0Ms, stepMs: 1_000)
         try insertInTransaction(ArrayBindingInserter(connection: c, maxBatchSize: 5_000), rows, TestSessions([Self.north]))
         let rollups = ReadingRollups(connection: c, maxSeqsPerSession: 1_000)
-        var refreshes = 0
+        // Newest first: seqs 2,000–2,999 (a second apart) touch the 5-minute buckets from
+        // the one holding seq 2,000 (seqs 1,800–2,099), each recomputed from all its rows.
+        try rollups.refresh()
+        #expect(try count(c, "SELECT SUM(readings) FROM rollup_sensor_5m") == 1_200)
+        var refreshes = 1
         while try rollups.refresh().sessions > 0 { refreshes += 1 }
         #expect(refreshes == 3)
         try expectEqualToFullScan(c, "after three partial refreshes")
