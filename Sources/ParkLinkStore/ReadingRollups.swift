@@ -52,8 +52,8 @@ public struct ReadingRollups {
         var touched: [String: [Int64: Set<Int>]] = [:]
         var advanced: [(gateway: String, boot: String, from: UInt64, to: UInt64)] = []
         let chunk = max(1, maxSeqsPerSession)
-        for row in try c.query("SELECT gateway_id, boot_id, MAX(seq) FROM readings GROUP BY gateway_id, boot_id") {
-            guard let g = row[0], let b = row[1], let top = row[2].flatMap({ UInt64($0) }) else { continue }
+        for (session, top) in try SessionScan(connection: c, table: "readings").maxima() {
+            let g = session.gatewayId, b = String(session.bootId)
             // The newest rows first, then (a session first seen with a backlog, e.g. after
             // an upgrade) older ones a chunk at a time, so recent buckets never wait for
             // the backlog. Order does not matter to the result: a bucket is recomputed

@@ -90,10 +90,12 @@ public struct ReadingsUpgrade {
         }
         outcome.caughtUpRows += try catchUp(from: "readings", to: "readings_new", marks: try maxima("readings_new"))
         try c.execute("DELETE FROM readings_upgrade_sessions")
-        try c.execute("""
-            INSERT INTO readings_upgrade_sessions (gateway_id, boot_id, seq)
-            SELECT gateway_id, boot_id, MAX(seq) FROM readings_new GROUP BY gateway_id, boot_id
-            """)
+        for (session, top) in try maxima("readings_new") {
+            try c.execute("""
+                INSERT INTO readings_upgrade_sessions (gateway_id, boot_id, seq)
+                VALUES (\(try c.quoted(session.gatewayId)), \(session.bootId), \(top))
+                """)
+        }
         try c.execute("RENAME TABLE readings TO readings_unpartitioned, readings_new TO readings")
         try c.execute("UPDATE readings_upgrade SET state = 'swapped', updated_at = UTC_TIMESTAMP(3) WHERE id = 1")
         outcome.caughtUpRows += try finishAfterSwap()
@@ -184,12 +186,11 @@ public struct ReadingsUpgrade {
         return n
     }
 
-    /// Highest seq per session (a loose scan of the primary key's first columns).
+    /// Highest seq per session (`SessionScan`: two index lookups a session, never a scan).
     private func maxima(_ table: String) throws -> [Session: UInt32] {
         var out: [Session: UInt32] = [:]
-        for row in try connection.query("SELECT gateway_id, boot_id, MAX(seq) FROM \(table) GROUP BY gateway_id, boot_id") {
-            guard let g = row[0], let b = row[1].flatMap({ UInt32($0) }), let s = row[2].flatMap({ UInt32($0) }) else { continue }
-            out[Session(gatewayId: g, bootId: b)] = s
+        for (s, top) in try SessionScan(connection: connection, table: table).maxima() {
+            out[Session(gatewayId: s.gatewayId, bootId: s.bootId)] = UInt32(truncatingIfNeeded: top)
         }
         return out
     }
