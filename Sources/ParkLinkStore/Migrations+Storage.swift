@@ -6,17 +6,26 @@ extension SchemaMigrations {
         // the partitioning column, so it becomes (gateway_id, boot_id, seq, received_at);
         // a reading keeps the received_at the reader stamped through every replay, so
         // INSERT IGNORE still stores it once (README "Storage: partitions, retention,
-        // rollups"). One catch-all partition to start with: the appliance's partition
-        // upkeep splits it into days. A table that already holds rows is left alone:
-        // rebuilding it would stop ingestion, so `parklink db partition` moves it over in
-        // chunks while the appliance runs.
+        // rollups"). Today and the 7 days after (UTC) get their partition now, and a
+        // catch-all `pmax`: a new appliance then needs no partition DDL while its writer
+        // runs until a day is missing (on Galera, DDL pauses the whole cluster). A table
+        // that already holds rows is left alone: rebuilding it would stop ingestion, so
+        // `parklink db partition` moves it over in chunks while the appliance runs.
         """
         BEGIN NOT ATOMIC
+          DECLARE today DATE DEFAULT UTC_DATE();
+          DECLARE days TEXT DEFAULT '';
+          DECLARE i INT DEFAULT 0;
           IF NOT EXISTS (SELECT 1 FROM information_schema.PARTITIONS
                          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings' AND PARTITION_NAME IS NOT NULL)
              AND NOT EXISTS (SELECT 1 FROM readings LIMIT 1) THEN
-            ALTER TABLE readings DROP PRIMARY KEY, ADD PRIMARY KEY (gateway_id, boot_id, seq, received_at)
-              PARTITION BY RANGE COLUMNS (received_at) (PARTITION pmax VALUES LESS THAN (MAXVALUE));
+            WHILE i <= 7 DO
+              SET days = CONCAT(days, 'PARTITION p', DATE_FORMAT(today + INTERVAL i DAY, '%Y%m%d'),
+                                ' VALUES LESS THAN (''', today + INTERVAL i + 1 DAY, ' 00:00:00''), ');
+              SET i = i + 1;
+            END WHILE;
+            EXECUTE IMMEDIATE CONCAT('ALTER TABLE readings DROP PRIMARY KEY, ADD PRIMARY KEY (gateway_id, boot_id, seq, received_at) ',
+                                     'PARTITION BY RANGE COLUMNS (received_at) (', days, 'PARTITION pmax VALUES LESS THAN (MAXVALUE))');
           END IF;
         END
         """,

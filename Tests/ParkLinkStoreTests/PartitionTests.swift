@@ -30,6 +30,14 @@ func rowsIn(_ c: MariaDBConnection, partition: String) throws -> Int {
 
 func count(_ c: MariaDBConnection, _ sql: String) throws -> Int { Int(try c.queryValue(sql) ?? "") ?? -1 }
 
+/// A migrated database whose (empty) readings has only the catch-all partition, for a
+/// simulated clock: migration 6 gave it today's days, and the simulated days are in 2026-03.
+func simulatedClockConnection(_ label: String, allowLocalInfile: Bool = false) throws -> MariaDBConnection {
+    let c = try TestServer.migratedConnection(label, allowLocalInfile: allowLocalInfile)
+    try c.execute("ALTER TABLE readings PARTITION BY RANGE COLUMNS (received_at) (PARTITION pmax VALUES LESS THAN (MAXVALUE))")
+    return c
+}
+
 /// The `pYYYYMMDD` names of `days` days from `first` (days after day 0).
 func dayNames(_ first: Int, through last: Int) -> [String] {
     (first...last).map { ReadingPartitions.name(day: simulatedDay0Ms + Int64($0) * dayMs) }
@@ -39,11 +47,16 @@ func dayNames(_ first: Int, through last: Int) -> [String] {
 struct PartitionTests {
     static let key = SessionKey(gatewayId: "gw-mid", bootId: 77)
 
-    @Test func aNewDatabaseIsPartitionedWithACatchAll() throws {
+    @Test func aNewDatabaseHasTodayTheWeekAheadAndACatchAll() throws {
         let c = try TestServer.migratedConnection("part")
         defer { c.close() }
-        #expect(try partitionNames(c) == ["pmax"])
+        let today = ReadingPartitions.floorDay(Int64(Date().timeIntervalSince1970 * 1000))
+        let week = (0...7).map { ReadingPartitions.name(day: today + Int64($0) * dayMs) }
+        #expect(try partitionNames(c) == week + ["pmax"])
         #expect(try ReadingPartitions(connection: c).partitions().last?.endMs == nil)
+        // The upkeep finds nothing to do the same day.
+        let upkeep = try ReadingPartitions(connection: c).maintain(nowMs: today + 1_000)
+        #expect(upkeep.created.isEmpty && upkeep.dropped.isEmpty)
     }
 
     /// The claim of README "Storage": a reading keeps the received_at the reader stamped,
@@ -51,7 +64,7 @@ struct PartitionTests {
     /// twice, though the key now holds the time; and a restart resumes after the stored seqs.
     @Test(arguments: InserterKind.allCases)
     func replaysAcrossMidnightAreStoredOnce(_ kind: InserterKind) throws {
-        let c = try TestServer.migratedConnection("midnight", allowLocalInfile: true)
+        let c = try simulatedClockConnection("midnight", allowLocalInfile: true)
         defer { c.close() }
         let partitions = ReadingPartitions(connection: c)
         try partitions.maintain(nowMs: simulatedDay0Ms + 12 * 3_600_000, settings: .init(daysAhead: 1, retentionDays: 90))
@@ -87,7 +100,7 @@ struct PartitionTests {
     /// partition before its first reading, the catch-all stays empty, and retention drops
     /// whole days, rows and all.
     @Test func partitionsRollAndRetentionDropsOldDays() throws {
-        let c = try TestServer.migratedConnection("roll")
+        let c = try simulatedClockConnection("roll")
         defer { c.close() }
         let partitions = ReadingPartitions(connection: c)
         let settings = ReadingPartitions.Settings(daysAhead: 2, retentionDays: 3)
@@ -120,7 +133,7 @@ struct PartitionTests {
     /// A clock stepped 30 days ahead: the rows land in the catch-all (not refused, which
     /// INSERT IGNORE would have made a silent loss), and the next upkeep gives them their day.
     @Test func rowsPastTheLastDayAreKeptInTheCatchAll() throws {
-        let c = try TestServer.migratedConnection("future")
+        let c = try simulatedClockConnection("future")
         defer { c.close() }
         let partitions = ReadingPartitions(connection: c)
         let settings = ReadingPartitions.Settings(daysAhead: 1, retentionDays: 90)
@@ -143,6 +156,7 @@ struct PartitionTests {
         let setup = try MariaDBConnection(dsn: dsn)
         defer { setup.close() }
         try Schema.migrate(setup)
+        try setup.execute("ALTER TABLE readings PARTITION BY RANGE COLUMNS (received_at) (PARTITION pmax VALUES LESS THAN (MAXVALUE))")
         let results = UpkeepResults()
         let threads = (0..<3).map { _ in
             Thread {
