@@ -19,13 +19,20 @@ public struct StorageUpkeepConfig: Sendable, Equatable {
 /// and connection, never the reader's or the writer's: an ALTER that waits for a lock
 /// (or, on Galera, for the cluster) delays only the sampler.
 final class StorageKeeper {
-    private var lastRunMs: Int64 = 0
+    /// The first cycle only starts the clock: the first upkeep comes one interval after
+    /// the start (the migration made the first week's partitions), so it never slows the
+    /// sampler's first cycles, when alerts and zones are first worked out.
+    private var lastRunMs: Int64?
     private var warnedUnpartitioned = false
 
     /// Runs the upkeep if `intervalMs` has passed since the last; returns an error text
     /// when the database failed (the caller drops the connection).
     func runIfDue(_ store: SamplerDatabase, config: StorageUpkeepConfig, nowMs: Int64, logger: Logger) -> String? {
-        guard nowMs - lastRunMs >= Int64(config.intervalMs) else { return nil }
+        guard let last = lastRunMs else {
+            lastRunMs = nowMs
+            return nil
+        }
+        guard nowMs - last >= Int64(config.intervalMs) else { return nil }
         lastRunMs = nowMs
         do {
             let c = try store.connection.get()
