@@ -15,8 +15,8 @@ extension DatabaseCommand {
                 writer waits for it, not for the copy). Interrupted (Ctrl-C, a lost connection), it \
                 resumes where it stopped when run again. The old table stays as \
                 readings_unpartitioned: drop it once satisfied. Exit 0: done (or nothing to do); \
-                1: the database failed or another upgrade runs (run again: it resumes); 2: a bad \
-                argument, DSN or config file.
+                1: the database failed or another upgrade runs (run again: it resumes); 2: the \
+                config file, DSN or password file is refused; 64: a bad argument.
                 """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var reading: ReadingOptions

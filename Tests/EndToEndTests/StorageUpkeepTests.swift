@@ -5,6 +5,7 @@ import ParkLinkDaemon
 import ParkLinkProtocol
 import ParkLinkSimulator
 import ParkLinkStore
+import ParkLinkSystem
 import ParkLinkTestSupport
 import Testing
 
@@ -61,5 +62,39 @@ struct StorageUpkeepTests {
                 == query(dsn, "SELECT COUNT(*) FROM occupancy_events WHERE event = 'arrival'")[0][0])
         #expect(try query(dsn, "SELECT SUM(occupied_readings) FROM rollup_sensor_5m")[0][0]
                 == query(dsn, "SELECT SUM(occupied) FROM readings")[0][0])
+    }
+
+    @Test("parklink db partition moves an unpartitioned readings over (exit 0), says so when there is nothing to do, and a bad argument exits 64")
+    func partitionCommand() throws {
+        let dsn = try TestDatabase.newDatabase("db_partition")
+        // A database as version 5 left it: readings without partitions, keyed (gateway_id, boot_id, seq).
+        let c = try MariaDBConnection(dsn: dsn)
+        defer { c.close() }
+        try Schema.migrate(c)
+        try c.execute("ALTER TABLE readings REMOVE PARTITIONING")
+        try c.execute("ALTER TABLE readings DROP PRIMARY KEY, ADD PRIMARY KEY (gateway_id, boot_id, seq)")
+        try c.execute("""
+            INSERT INTO readings (gateway_id, boot_id, seq, sensor_id, received_at, gateway_ms, occupied)
+            SELECT 'gw-1', 1, seq, seq MOD 20, UTC_TIMESTAMP(3) - INTERVAL seq SECOND, seq, seq MOD 2 FROM seq_0_to_4999
+            """)
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("plpart-\(UInt32.random(in: 0...UInt32.max))").path
+        let run = { (arguments: [String]) throws -> (status: Int32?, output: String) in
+            let p = try ChildProcess(Repository.parklinkExecutable, arguments, standardError: .merge)
+            let status = p.wait(timeoutSeconds: 120)
+            return (status, p.output)
+        }
+        let moved = try run(["db", "partition", "--db", dsn.description, "--chunk-rows", "1000", "--state-dir", state])
+        #expect(moved.status == 0, "\(moved.output)")
+        #expect(moved.output.contains("5000 rows copied"), "\(moved.output)")
+        #expect(try query(dsn, "SELECT COUNT(*) FROM readings")[0][0] == "5000")
+        #expect(try query(dsn, "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings' AND PARTITION_NAME = 'pmax'")[0][0] == "1")
+        let again = try run(["db", "partition", "--db", dsn.description, "--state-dir", state])
+        #expect(again.status == 0 && again.output.contains("0 rows copied"), "\(again.output)")
+        try c.execute("DROP TABLE readings_unpartitioned")
+        let nothing = try run(["db", "partition", "--db", dsn.description, "--state-dir", state])
+        #expect(nothing.status == 0 && nothing.output.contains("already partitioned"), "\(nothing.output)")
+        let bad = try run(["db", "partition", "--db", dsn.description, "--chunk-rows", "5", "--state-dir", state])
+        #expect(bad.status == 64, "\(bad.output)")
+        #expect(bad.output.contains("--chunk-rows"))
     }
 }
