@@ -27,6 +27,8 @@ public struct ReadingsUpgrade {
         public var finished = false
         public var copiedRows = 0
         public var caughtUpRows = 0
+        /// How long the RENAME took: the time the writer may have waited for the swap.
+        public var swap: Duration = .zero
     }
 
     public enum UpgradeError: Error, Sendable, CustomStringConvertible {
@@ -96,7 +98,9 @@ public struct ReadingsUpgrade {
                 VALUES (\(try c.quoted(session.gatewayId)), \(session.bootId), \(top))
                 """)
         }
+        let renaming = ContinuousClock.now
         try c.execute("RENAME TABLE readings TO readings_unpartitioned, readings_new TO readings")
+        outcome.swap = ContinuousClock.now - renaming
         try c.execute("UPDATE readings_upgrade SET state = 'swapped', updated_at = UTC_TIMESTAMP(3) WHERE id = 1")
         outcome.caughtUpRows += try finishAfterSwap()
         outcome.finished = true

@@ -33,9 +33,9 @@ extension DatabaseCommand {
             let config = reading.loadConfig()
             let state = global.state(config: config)
             let storage = config?.storage ?? ApplianceConfig().storage
+            let started = ContinuousClock.now
             let outcome = withStoredData(reading, config: config, state: state) { c, _ in
                 try Schema.migrate(c)
-                let started = ContinuousClock.now
                 var lastNote = started
                 return try ReadingsUpgrade(connection: c, settings: storage.partitions, chunkRows: chunkRows)
                     .run(nowMs: Int64(Date().timeIntervalSince1970 * 1000)) {
@@ -49,8 +49,10 @@ extension DatabaseCommand {
             if outcome.alreadyPartitioned {
                 print("readings is already partitioned by day: nothing to do")
             } else {
-                print("readings is partitioned by day: \(outcome.copiedRows) rows copied, \(outcome.caughtUpRows) caught up; "
-                      + "the old table is readings_unpartitioned (DROP TABLE it once satisfied)")
+                let swap = Double(outcome.swap.components.attoseconds) / 1e18 + Double(outcome.swap.components.seconds)
+                print("readings is partitioned by day: \(outcome.copiedRows) rows copied, \(outcome.caughtUpRows) caught up"
+                      + String(format: ", the swap took %.3f s", swap)
+                      + "; the old table is readings_unpartitioned (DROP TABLE it once satisfied); \(ContinuousClock.now - started) in all")
             }
         }
     }
