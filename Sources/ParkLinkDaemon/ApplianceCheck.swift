@@ -279,12 +279,14 @@ public enum ApplianceCheck {
         }
     }
 
-    /// The GRANT an administrator runs so the appliance can work in `database`.
+    /// The GRANT an administrator runs so the appliance can work in `database`: DELETE,
+    /// ALTER and DROP for the storage upkeep (rollup rows pruned, `readings`' partitions
+    /// made and dropped).
     static func grantAdvice(database: String, account: String) -> String {
         let at = account.lastIndex(of: "@")
         let user = at.map { String(account[..<$0]) } ?? account
         let host = at.map { String(account[account.index(after: $0)...]) } ?? "%"
-        return "GRANT SELECT, INSERT, UPDATE, CREATE, INDEX ON `\(database)`.* TO '\(user)'@'\(host)'"
+        return "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, ALTER, DROP ON `\(database)`.* TO '\(user)'@'\(host)'"
     }
 
     // MARK: - Words

@@ -1,6 +1,7 @@
 import Foundation
 import ParkLinkAnalytics
 import ParkLinkProtocol
+import ParkLinkSampler
 import ParkLinkStore
 import ParkLinkSystem
 import TOMLKit
@@ -69,6 +70,8 @@ public struct ApplianceConfig: Sendable {
     public var timeZoneSetInFile = false
     public var healthRules = HealthRules()
     public var alertRules = AlertRules()
+    // [storage]
+    public var storage = StorageUpkeepConfig()
     // [[zone]], [[bay]]
     public var zones = try! ZoneMap()
     // [notify]
@@ -101,7 +104,7 @@ public struct ApplianceConfig: Sendable {
 
     static func parse(_ doc: TOMLDocument) throws -> ApplianceConfig {
         var c = ApplianceConfig()
-        let sections = ["link", "database", "pipeline", "spool", "state", "metrics", "sampler", "notify", "zone", "bay", "target"]
+        let sections = ["link", "database", "pipeline", "spool", "state", "metrics", "sampler", "storage", "notify", "zone", "bay", "target"]
         for key in doc.root.keys where !sections.contains(key) {
             let best = sections.min { editDistance($0, key) < editDistance($1, key) }!
             throw ConfigError(file: doc.path, line: doc.line(of: key, in: nil) ?? doc.line(of: "", in: key),
@@ -237,6 +240,7 @@ public struct ApplianceConfig: Sendable {
             }
             try s.rejectUnknownKeys()
         }
+        if var s = try table("storage") { c.storage = try parseStorage(&s) }
         if var s = try table("notify") { c.notify = try parseNotify(&s, doc) }
         c.zones = try parseZones(doc)
         c.dateTargets = try parseDateTargets(doc)

@@ -12,6 +12,7 @@ extension SamplerConfig {
         zones = c.zones
         timeZone = TimeZone(identifier: c.timeZone) ?? TimeZone(identifier: "UTC")!
         hourlyRateCents = c.hourlyRateCents
+        storage = c.storage
         forecasterStateFile = state.path + "/forecaster.json"
         applianceId = String((ProcessInfo.processInfo.hostName + ":" + state.path).prefix(191))
     }

@@ -38,6 +38,7 @@ public final class Sampler: @unchecked Sendable {
     private var lastWritten: [SensorKey: (lastSeenMs: Int64?, score: Double)] = [:]
     private var bookLoaded = false
     var overridesLoaded = false
+    private let storageKeeper = StorageKeeper()
     /// Expired overrides whose end the database has not taken yet.
     let pendingOverrideEnds = Locked<[(id: UInt64, atMs: Int64)]>([])
 
@@ -265,6 +266,7 @@ public final class Sampler: @unchecked Sendable {
         if let dbError {
             logger.warning("sampler: database write failed; will retry next cycle", metadata: ["sampler.error": "\(dbError)"])
         }
+        if dbError == nil, storageKeeper.runIfDue(store, config: config.storage, nowMs: nowMs, logger: logger) != nil { store.drop() }
         saveForecasters(force: false)
 
         let tookMs = Double(Clock.monotonicNanoseconds() - started) / 1e6

@@ -17,6 +17,8 @@ public struct SamplerConfig: Sendable {
     public var applianceId = "parklink"
     /// Where the forecasters' learned state is kept across restarts (nil: not kept).
     public var forecasterStateFile: String?
+    /// Partitions, retention and rollups (`[storage]`).
+    public var storage = StorageUpkeepConfig()
     /// Runs at the start of every cycle, on the sampler thread: lets a test make the
     /// sampler slow, to prove the reader does not notice.
     public var cycleHook: (@Sendable () -> Void)?

@@ -232,5 +232,6 @@ enum SchemaMigrations {
             WHERE s.event = 'departure' AND s.previous_event = 'arrival'
             """,
         ]),
+        Migration(version: 6, name: "readings by day, rollups", statements: SchemaMigrations.storageStatements),
     ]
 }

@@ -8,7 +8,7 @@ struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage the private MariaDB server in the state directory (no systemd needed).",
-        subcommands: [Up.self, Down.self, Status.self]
+        subcommands: [Up.self, Down.self, Status.self, Partition.self, YearScale.self]
     )
 
     struct Up: ParsableCommand {

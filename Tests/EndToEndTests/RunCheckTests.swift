@@ -123,12 +123,33 @@ struct RunCheckTests {
         #expect(status == 1)
         let line = try #require(lines.last)
         #expect(line.hasPrefix("FAIL database \(reader.description): INSERT on readings refused (error 1142: "), "\(line)")
-        #expect(line.hasSuffix("Fix: GRANT SELECT, INSERT, UPDATE, CREATE, INDEX ON `\(dsn.database!)`.* TO '\(user)'@'localhost'"))
+        #expect(line.hasSuffix("Fix: GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, ALTER, DROP ON `\(dsn.database!)`.* TO '\(user)'@'localhost'"))
         // The same user with the grant it names passes.
-        _ = try admin.execute("GRANT SELECT, INSERT, UPDATE, CREATE, INDEX ON `\(dsn.database!)`.* TO '\(user)'@'localhost'")
+        _ = try admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, ALTER, DROP ON `\(dsn.database!)`.* TO '\(user)'@'localhost'")
         let fixed = try parklink(["run", "--check", "--device", pty.followerPath, "--db", reader.description,
                                   "--state-dir", Repository.temporaryDirectory("plchk")])
         #expect(fixed.status == 0, "\(fixed.lines)")
+    }
+
+    @Test("a user without DELETE is told the storage upkeep's DELETE on a rollup table is refused")
+    func missingDelete() throws {
+        let dsn = try TestDatabase.newDatabase("check_delete")
+        let admin = try MariaDBConnection(dsn: dsn)
+        defer { admin.close() }
+        _ = try Schema.migrate(admin)
+        let user = "chk_\(UInt32.random(in: 0...UInt32.max))"
+        _ = try admin.execute("CREATE USER '\(user)'@'localhost'")
+        defer { _ = try? admin.execute("DROP USER '\(user)'@'localhost'") }
+        _ = try admin.execute("GRANT SELECT, INSERT, UPDATE, CREATE, INDEX, ALTER, DROP ON `\(dsn.database!)`.* TO '\(user)'@'localhost'")
+        var account = dsn
+        account.user = user
+        let pty = try PseudoTerminal()
+        let (status, lines) = try parklink(["run", "--check", "--device", pty.followerPath, "--db", account.description,
+                                            "--state-dir", Repository.temporaryDirectory("plchk")])
+        #expect(status == 1)
+        let line = try #require(lines.last)
+        #expect(line.contains("DELETE on rollup_"), "\(line)")
+        #expect(line.contains("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, ALTER, DROP"), "\(line)")
     }
 
     @Test("without a DSN it names the private server it would start, and starts nothing")

@@ -102,6 +102,8 @@ struct SampleConfigTests {
             "\(c.samplerIntervalSeconds)", "\(c.healthHistoryIntervalSeconds)", "\(c.hourlyRateCents)", c.timeZone,
             "\(c.alertRules.offlineAfterSeconds)", "\(c.healthRules.freshSeconds)", "\(c.alertRules.highPowerWatts)",
             "\(c.alertRules.lowHealthBelow)", "\(c.alertRules.ringHighFraction)", "\(c.alertRules.zoneFillingMinutes)",
+            "\(c.storage.partitions.retentionDays)", "\(c.storage.partitions.daysAhead)", "\(c.storage.rollupRetentionDays)",
+            "\(c.storage.intervalMs)",
         ]
     }
 }

@@ -41,7 +41,7 @@ struct SchemaTests {
             SELECT INDEX_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) FROM information_schema.STATISTICS
             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings' GROUP BY INDEX_NAME ORDER BY INDEX_NAME
             """).map { $0.map { $0 ?? "" } }
-        #expect(keys == [["PRIMARY", "gateway_id,boot_id,seq"], ["readings_sensor_time", "sensor_id,received_at"]])
+        #expect(keys == [["PRIMARY", "gateway_id,boot_id,seq,received_at"], ["readings_sensor_time", "sensor_id,received_at"]])
         #expect(try c.queryValue("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings'") == "InnoDB")
     }
 
@@ -162,8 +162,10 @@ struct InserterTests {
         #expect(inserter.lastInsertedCount == 300)
         try insertInTransaction(inserter, rows, sessions)
         #expect(inserter.lastInsertedCount == 0)
-        // A batch overlapping the stored rows stores only the new ones.
-        let overlapping = sampleRows(count: 100, firstSeq: 250)
+        // A batch overlapping the stored rows stores only the new ones. The replayed rows
+        // carry the stamps they had (the reader stamps a reading once; the key holds
+        // received_at since readings is partitioned by it: README "Storage").
+        let overlapping = Array(rows[250...]) + sampleRows(count: 50, firstSeq: 300, startMs: 1_760_000_100_000)
         try insertInTransaction(inserter, overlapping, sessions)
         #expect(inserter.lastInsertedCount == 50)
         #expect(try c.queryValue("SELECT COUNT(*) FROM readings") == "350")

@@ -98,6 +98,17 @@ public enum SampleConfig {
         # SENSOR_FLAPPING when a bay changes state more often than this within a minute.
         #flapping_changes_per_minute = 6
 
+        [storage]
+        # Whole days of readings kept before today; older days are dropped a partition at
+        # a time (readings is partitioned by day of received_at).
+        #retention_days = 90
+        # Days after today that already have their partition.
+        #partition_days_ahead = 7
+        # The 5-minute and hourly rollups are kept this many days.
+        #rollup_retention_days = 730
+        # Seconds between two upkeeps (partitions, rollups), on the sampler's thread.
+        #upkeep_interval_seconds = 60
+
         #[notify]
         # Alert notifications (off when absent). POST the alert as JSON (http:// only).
         #webhook = "http://alerts.example:8080/parklink"

@@ -1,0 +1,210 @@
+/// 5-minute and hourly rollups per sensor and per zone, kept up to date incrementally.
+///
+/// What is new since the last refresh is found by key, not by time: a session's readings
+/// are stored in seq order (the writer commits in arrival order, a drained spool oldest
+/// first), so the rows above `rollup_progress.rolled_seq` of each (gateway_id, boot_id)
+/// are exactly the ones not yet rolled, even when they were received hours ago (late rows
+/// from a spool land in old buckets). Rows below `rolled_from` are a backlog (a session
+/// first seen with rows already stored, e.g. after `parklink db partition`), rolled a
+/// chunk per refresh after the new rows. Only the (sensor, bucket) pairs those rows touch are
+/// recomputed, each from ALL its raw rows (`GROUP BY`, `INSERT … ON DUPLICATE KEY
+/// UPDATE`), so a refresh is idempotent: run twice, or by two appliances, the rows are
+/// the same. Hours are sums of their 5-minute rows; zones are sums of their sensors'
+/// rows, the zone being the sensor's in `sensors` (kept by the sampler from the zone
+/// map), else its gateway's, as for `stays`. Arrivals come from `occupancy_events`.
+public struct ReadingRollups {
+    public struct Refresh: Sendable, Equatable {
+        /// False: another process of this server held the rollup lock; nothing was done.
+        public var ran = true
+        public var sessions = 0
+        public var buckets = 0
+    }
+
+    public let connection: MariaDBConnection
+    /// At most this many new seqs, and as many of the backlog, of one session per refresh,
+    /// so a first refresh over a big table is spread over many cycles instead of holding
+    /// the sampler for minutes.
+    public var maxSeqsPerSession: UInt64
+
+    public init(connection: MariaDBConnection, maxSeqsPerSession: UInt64 = 200_000) {
+        self.connection = connection
+        self.maxSeqsPerSession = maxSeqsPerSession
+    }
+
+    static let bucketSeconds: Int64 = 300
+
+    /// Rolls up what was stored since the last refresh.
+    @discardableResult
+    public func refresh() throws -> Refresh {
+        let c = connection
+        let lock = "LEFT(CONCAT('parklink.rollups.', DATABASE()), 64)"
+        guard try c.queryValue("SELECT GET_LOCK(\(lock), 0)") == "1" else { return Refresh(ran: false) }
+        defer { _ = try? c.query("SELECT RELEASE_LOCK(\(lock))") }
+
+        var rolled: [String: (from: UInt64, to: UInt64)] = [:]
+        for row in try c.query("SELECT gateway_id, boot_id, rolled_from, rolled_seq FROM rollup_progress") {
+            guard let g = row[0], let b = row[1], let from = row[2].flatMap({ UInt64($0) }),
+                  let to = row[3].flatMap({ UInt64($0) }) else { continue }
+            rolled["\(g)/\(b)"] = (from, to)
+        }
+        var result = Refresh()
+        // gateway → 5-minute bucket (seconds since 1970 / 300) → sensors touched.
+        var touched: [String: [Int64: Set<Int>]] = [:]
+        var advanced: [(gateway: String, boot: String, from: UInt64, to: UInt64)] = []
+        let chunk = max(1, maxSeqsPerSession)
+        for (session, top) in try SessionScan(connection: c, table: "readings").maxima() {
+            let g = session.gatewayId, b = String(session.bootId)
+            // The newest rows first, then (a session first seen with a backlog, e.g. after
+            // an upgrade) older ones a chunk at a time, so recent buckets never wait for
+            // the backlog. Order does not matter to the result: a bucket is recomputed
+            // from all its rows.
+            var ranges: [ClosedRange<UInt64>] = []
+            var progress: (from: UInt64, to: UInt64)
+            if let p = rolled["\(g)/\(b)"] {
+                progress = p
+                if top > p.to {
+                    progress.to = min(top, p.to + chunk)
+                    ranges.append(p.to + 1...progress.to)
+                }
+            } else {
+                progress = (top + 1 > chunk ? top + 1 - chunk : 0, top)
+                ranges.append(progress.from...top)
+            }
+            if progress.from > 0, rolled["\(g)/\(b)"] != nil {
+                let low = progress.from > chunk ? progress.from - chunk : 0
+                ranges.append(low...progress.from - 1)
+                progress.from = low
+            }
+            guard !ranges.isEmpty else { continue }
+            for range in ranges {
+                for t in try c.query("""
+                    SELECT DISTINCT sensor_id, FLOOR(UNIX_TIMESTAMP(received_at) / \(Self.bucketSeconds)) FROM readings
+                    WHERE gateway_id = \(try c.quoted(g)) AND boot_id = \(b) AND seq >= \(range.lowerBound) AND seq <= \(range.upperBound)
+                    """) {
+                    guard let sensor = t[0].flatMap({ Int($0) }), let bucket = t[1].flatMap({ Int64($0) }) else { continue }
+                    touched[g, default: [:]][bucket, default: []].insert(sensor)
+                }
+            }
+            advanced.append((g, b, progress.from, progress.to))
+            result.sessions += 1
+        }
+        var hours: [String: [Int64: Set<Int>]] = [:]
+        var zoneBuckets: Set<Int64> = [], zoneHours: Set<Int64> = []
+        for (gateway, buckets) in touched {
+            for (bucket, sensors) in buckets {
+                try rollSensors5m(gateway: gateway, bucket: bucket, sensors: sensors)
+                hours[gateway, default: [:]][hourOf(bucket), default: []].formUnion(sensors)
+                zoneBuckets.insert(bucket)
+                result.buckets += 1
+            }
+        }
+        for (gateway, byHour) in hours {
+            for (hour, sensors) in byHour {
+                try rollSensorsHour(gateway: gateway, hourBucket: hour, sensors: sensors)
+                zoneHours.insert(hour)
+            }
+        }
+        for bucket in zoneBuckets { try rollZones(from: "rollup_sensor_5m", into: "rollup_zone_5m", start: bucket * Self.bucketSeconds) }
+        for hour in zoneHours { try rollZones(from: "rollup_sensor_hour", into: "rollup_zone_hour", start: hour * Self.bucketSeconds) }
+        for a in advanced {
+            try c.execute("""
+                INSERT INTO rollup_progress (gateway_id, boot_id, rolled_from, rolled_seq, updated_at)
+                VALUES (\(try c.quoted(a.gateway)), \(a.boot), \(a.from), \(a.to), UTC_TIMESTAMP(3))
+                ON DUPLICATE KEY UPDATE rolled_seq = GREATEST(rolled_seq, VALUES(rolled_seq)),
+                  rolled_from = LEAST(rolled_from, VALUES(rolled_from)), updated_at = VALUES(updated_at)
+                """)
+        }
+        return result
+    }
+
+    /// The 5-minute bucket that starts the hour of `bucket`.
+    private func hourOf(_ bucket: Int64) -> Int64 { bucket - bucket % 12 }
+
+    static let updateSums = """
+        readings = VALUES(readings), occupied_readings = VALUES(occupied_readings), arrivals = VALUES(arrivals),
+        voltage_dv_sum = VALUES(voltage_dv_sum), voltage_count = VALUES(voltage_count),
+        power_w_sum = VALUES(power_w_sum), power_count = VALUES(power_count)
+        """
+
+    static let sumColumns = "readings, occupied_readings, arrivals, voltage_dv_sum, voltage_count, power_w_sum, power_count"
+
+    private func rollSensors5m(gateway: String, bucket: Int64, sensors: Set<Int>) throws {
+        let c = connection
+        let start = bucket * Self.bucketSeconds
+        let from = "FROM_UNIXTIME(\(start))", to = "FROM_UNIXTIME(\(start + Self.bucketSeconds))"
+        let g = try c.quoted(gateway), list = sensors.sorted().map(String.init).joined(separator: ",")
+        try c.execute("""
+            INSERT INTO rollup_sensor_5m (gateway_id, sensor_id, bucket_start, \(Self.sumColumns))
+            SELECT r.gateway_id, r.sensor_id, \(from), COUNT(*), SUM(r.occupied),
+                   (SELECT COUNT(*) FROM occupancy_events e WHERE e.gateway_id = r.gateway_id AND e.sensor_id = r.sensor_id
+                      AND e.event = 'arrival' AND e.at >= \(from) AND e.at < \(to)),
+                   COALESCE(SUM(r.voltage_dv), 0), COUNT(r.voltage_dv),
+                   COALESCE(SUM(r.voltage_dv * r.current_ma * r.power_factor_pct / 1e6), 0),
+                   COUNT(r.voltage_dv * r.current_ma * r.power_factor_pct)
+            FROM readings r
+            WHERE r.gateway_id = \(g) AND r.sensor_id IN (\(list)) AND r.received_at >= \(from) AND r.received_at < \(to)
+            GROUP BY r.gateway_id, r.sensor_id
+            ON DUPLICATE KEY UPDATE \(Self.updateSums)
+            """)
+    }
+
+    private func rollSensorsHour(gateway: String, hourBucket: Int64, sensors: Set<Int>) throws {
+        let c = connection
+        let start = hourBucket * Self.bucketSeconds
+        let g = try c.quoted(gateway), list = sensors.sorted().map(String.init).joined(separator: ",")
+        try c.execute("""
+            INSERT INTO rollup_sensor_hour (gateway_id, sensor_id, bucket_start, \(Self.sumColumns))
+            SELECT gateway_id, sensor_id, FROM_UNIXTIME(\(start)), SUM(readings), SUM(occupied_readings), SUM(arrivals),
+                   SUM(voltage_dv_sum), SUM(voltage_count), SUM(power_w_sum), SUM(power_count)
+            FROM rollup_sensor_5m
+            WHERE gateway_id = \(g) AND sensor_id IN (\(list))
+              AND bucket_start >= FROM_UNIXTIME(\(start)) AND bucket_start < FROM_UNIXTIME(\(start + 3600))
+            GROUP BY gateway_id, sensor_id
+            ON DUPLICATE KEY UPDATE \(Self.updateSums)
+            """)
+    }
+
+    /// One zone bucket, rebuilt whole from its sensors' rows (in one transaction: a sensor
+    /// moved to another zone leaves nothing behind in the old one).
+    private func rollZones(from: String, into: String, start: Int64) throws {
+        let c = connection
+        try c.begin()
+        do {
+            try c.execute("DELETE FROM \(into) WHERE bucket_start = FROM_UNIXTIME(\(start))")
+            try c.execute(Self.zoneSums(from: from, into: into, where: "r.bucket_start = FROM_UNIXTIME(\(start))"))
+            try c.commit()
+        } catch {
+            try? c.rollback()
+            throw error
+        }
+    }
+
+    /// Zone rows summed from sensor rows (`r`) that match `condition`.
+    static func zoneSums(from: String, into: String, where condition: String) -> String {
+        """
+        INSERT INTO \(into) (zone_id, sensors, bucket_start, \(sumColumns))
+        SELECT COALESCE(s.zone_id, r.gateway_id), COUNT(*), r.bucket_start, SUM(r.readings), SUM(r.occupied_readings),
+               SUM(r.arrivals), SUM(r.voltage_dv_sum), SUM(r.voltage_count), SUM(r.power_w_sum), SUM(r.power_count)
+        FROM \(from) r LEFT JOIN sensors s ON s.gateway_id = r.gateway_id AND s.sensor_id = r.sensor_id
+        WHERE \(condition)
+        GROUP BY COALESCE(s.zone_id, r.gateway_id), r.bucket_start
+        """
+    }
+
+    /// Deletes rollup rows older than `retentionDays` before `nowMs`, a bounded number per
+    /// call (10,000 rows a statement, at most 10 statements a table): a day of 5-minute
+    /// rows for 500 sensors is 144,000 rows, gone in a few calls, never one long DELETE.
+    @discardableResult
+    public func prune(nowMs: Int64, retentionDays: Int) throws -> Int {
+        let cutoff = ReadingPartitions.floorDay(nowMs) - Int64(retentionDays) * ReadingPartitions.dayMs
+        var deleted = 0
+        for table in ["rollup_sensor_5m", "rollup_sensor_hour", "rollup_zone_5m", "rollup_zone_hour"] {
+            for _ in 0..<10 {
+                let n = Int(try connection.execute("DELETE FROM \(table) WHERE bucket_start < \(SQLLiteral.time(cutoff)) LIMIT 10000"))
+                deleted += n
+                if n < 10_000 { break }
+            }
+        }
+        return deleted
+    }
+}
