@@ -72,12 +72,7 @@ struct DatabaseCommand: ParsableCommand {
         /// Connects as `run` would (the same password sources, in the same order).
         private func check(_ text: String) throws {
             warnIfPasswordInArguments(text)
-            let dsn: DSN
-            do {
-                dsn = try DSN.resolve(text, passwordFile: dbPasswordFile)
-            } catch {
-                fail("\(error)", code: 2)
-            }
+            let dsn = resolveDSNOrExit(text, passwordFile: dbPasswordFile)
             MariaDB.initializeLibrary()
             do {
                 let c = try Connections.open(dsn, profile: .tool)

@@ -22,12 +22,7 @@ extension DatabaseCommand {
         var runs = 5
 
         func run() throws {
-            let dsn: DSN
-            do {
-                dsn = try DSN.resolve(db, passwordFile: dbPasswordFile)
-            } catch {
-                fail("\(error)", code: 2)
-            }
+            let dsn = resolveDSNOrExit(db, passwordFile: dbPasswordFile)
             MariaDB.initializeLibrary()
             do {
                 let c = try Connections.open(dsn, profile: .tool)

@@ -94,6 +94,15 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
     exit(code)
 }
 
+/// A `--db` DSN with its password sources (as `run` resolves them), or exit 2 with the reason.
+func resolveDSNOrExit(_ text: String, passwordFile: String?) -> DSN {
+    do {
+        return try DSN.resolve(text, passwordFile: passwordFile)
+    } catch {
+        fail("\(error)", code: 2)
+    }
+}
+
 /// The `--db-password-file` option of every command that takes `--db`.
 let passwordFileHelp = ArgumentHelp(
     "File holding the database password on its first line: a regular file, mode 0600 or 0400, owned by you or root. "

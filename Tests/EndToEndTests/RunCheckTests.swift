@@ -107,45 +107,26 @@ struct RunCheckTests {
 
     @Test("a user who may only SELECT is told which statement the server refuses and the GRANT that fixes it")
     func missingPrivileges() throws {
-        let dsn = try TestDatabase.newDatabase("check_priv")
-        let admin = try MariaDBConnection(dsn: dsn)
-        defer { admin.close() }
-        _ = try Schema.migrate(admin)
-        let user = "chk_\(UInt32.random(in: 0...UInt32.max))"
-        _ = try admin.execute("CREATE USER '\(user)'@'localhost'")
-        defer { _ = try? admin.execute("DROP USER '\(user)'@'localhost'") }
-        _ = try admin.execute("GRANT SELECT ON `\(dsn.database!)`.* TO '\(user)'@'localhost'")
-        var reader = dsn
-        reader.user = user
+        let account = try CheckAccount(database: "check_priv", grants: "SELECT")
+        defer { account.drop() }
+        let (dsn, user, admin, reader) = (account.dsn, account.user, account.admin, account.account)
         let pty = try PseudoTerminal()
-        let (status, lines) = try parklink(["run", "--check", "--device", pty.followerPath, "--db", reader.description,
-                                            "--state-dir", Repository.temporaryDirectory("plchk")])
+        let (status, lines) = try runCheck(as: account, on: pty)
         #expect(status == 1)
         let line = try #require(lines.last)
         #expect(line.hasPrefix("FAIL database \(reader.description): INSERT on readings refused (error 1142: "), "\(line)")
         #expect(line.hasSuffix("Fix: GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, ALTER, DROP ON `\(dsn.database!)`.* TO '\(user)'@'localhost'"))
         // The same user with the grant it names passes.
         _ = try admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, ALTER, DROP ON `\(dsn.database!)`.* TO '\(user)'@'localhost'")
-        let fixed = try parklink(["run", "--check", "--device", pty.followerPath, "--db", reader.description,
-                                  "--state-dir", Repository.temporaryDirectory("plchk")])
+        let fixed = try runCheck(as: account, on: pty)
         #expect(fixed.status == 0, "\(fixed.lines)")
     }
 
     @Test("a user without DELETE is told the storage upkeep's DELETE on a rollup table is refused")
     func missingDelete() throws {
-        let dsn = try TestDatabase.newDatabase("check_delete")
-        let admin = try MariaDBConnection(dsn: dsn)
-        defer { admin.close() }
-        _ = try Schema.migrate(admin)
-        let user = "chk_\(UInt32.random(in: 0...UInt32.max))"
-        _ = try admin.execute("CREATE USER '\(user)'@'localhost'")
-        defer { _ = try? admin.execute("DROP USER '\(user)'@'localhost'") }
-        _ = try admin.execute("GRANT SELECT, INSERT, UPDATE, CREATE, INDEX, ALTER, DROP ON `\(dsn.database!)`.* TO '\(user)'@'localhost'")
-        var account = dsn
-        account.user = user
-        let pty = try PseudoTerminal()
-        let (status, lines) = try parklink(["run", "--check", "--device", pty.followerPath, "--db", account.description,
-                                            "--state-dir", Repository.temporaryDirectory("plchk")])
+        let account = try CheckAccount(database: "check_delete", grants: "SELECT, INSERT, UPDATE, CREATE, INDEX, ALTER, DROP")
+        defer { account.drop() }
+        let (status, lines) = try runCheck(as: account, on: try PseudoTerminal())
         #expect(status == 1)
         let line = try #require(lines.last)
         #expect(line.contains("DELETE on rollup_"), "\(line)")
@@ -235,6 +216,12 @@ struct RunCheckTests {
 
     /// Runs the built `parklink` with `arguments`, in `directory` if given; its stdout
     /// (stderr merged) as lines.
+    /// `parklink run --check` as the account's user, on `pty`.
+    private func runCheck(as account: CheckAccount, on pty: PseudoTerminal) throws -> (status: Int32?, lines: [String]) {
+        try parklink(["run", "--check", "--device", pty.followerPath, "--db", account.account.description,
+                      "--state-dir", Repository.temporaryDirectory("plchk")])
+    }
+
     private func parklink(_ arguments: [String], in directory: String? = nil) throws -> (status: Int32?, lines: [String]) {
         let p: ChildProcess
         if let directory {
@@ -245,5 +232,30 @@ struct RunCheckTests {
         }
         let status = p.wait(timeoutSeconds: 60)
         return (status, p.output.split(separator: "\n").map(String.init))
+    }
+}
+
+/// A migrated database and a MariaDB user with only `grants` on it: what `run --check`
+/// says to an appliance account that lacks a privilege.
+private struct CheckAccount {
+    let dsn: DSN
+    let user = "chk_\(UInt32.random(in: 0...UInt32.max))"
+    let admin: MariaDBConnection
+    /// `dsn` as the user.
+    var account: DSN
+
+    init(database: String, grants: String) throws {
+        dsn = try TestDatabase.newDatabase(database)
+        admin = try MariaDBConnection(dsn: dsn)
+        _ = try Schema.migrate(admin)
+        _ = try admin.execute("CREATE USER '\(user)'@'localhost'")
+        _ = try admin.execute("GRANT \(grants) ON `\(dsn.database!)`.* TO '\(user)'@'localhost'")
+        account = dsn
+        account.user = user
+    }
+
+    func drop() {
+        _ = try? admin.execute("DROP USER '\(user)'@'localhost'")
+        admin.close()
     }
 }

@@ -157,43 +157,10 @@ struct PartitionTests {
         defer { setup.close() }
         try Schema.migrate(setup)
         try setup.execute("ALTER TABLE readings PARTITION BY RANGE COLUMNS (received_at) (PARTITION pmax VALUES LESS THAN (MAXVALUE))")
-        let results = UpkeepResults()
-        let threads = (0..<3).map { _ in
-            Thread {
-                MariaDB.threadInit()
-                defer { MariaDB.threadEnd() }
-                do {
-                    let c = try MariaDBConnection(dsn: dsn)
-                    defer { c.close() }
-                    results.add(.success(try ReadingPartitions(connection: c).maintain(nowMs: simulatedDay0Ms)))
-                } catch {
-                    results.add(.failure(error))
-                }
-            }
-        }
-        threads.forEach { $0.start() }
-        let all = try results.wait(3).map { try $0.get() }
+        let all = try onConcurrentConnections(3, dsn: dsn) { c in
+            try ReadingPartitions(connection: c).maintain(nowMs: simulatedDay0Ms)
+        }.map { try $0.get() }
         #expect(all.filter(\.ran).count >= 1)
         #expect(try partitionNames(setup) == dayNames(0, through: 7) + ["pmax"])
-    }
-}
-
-final class UpkeepResults: @unchecked Sendable {
-    // @unchecked: every access goes through `condition`'s lock.
-    private let condition = NSCondition()
-    private var results: [Result<ReadingPartitions.Upkeep, any Error>] = []
-
-    func add(_ r: Result<ReadingPartitions.Upkeep, any Error>) {
-        condition.lock()
-        results.append(r)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func wait(_ n: Int) -> [Result<ReadingPartitions.Upkeep, any Error>] {
-        condition.lock()
-        defer { condition.unlock() }
-        while results.count < n { condition.wait() }
-        return results
     }
 }

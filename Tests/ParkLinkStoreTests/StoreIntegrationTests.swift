@@ -48,22 +48,7 @@ struct SchemaTests {
     @Test func concurrentMigrationsApplyEachVersionOnce() throws {
         for _ in 0..<3 {
             let dsn = try TestServer.newDatabase("migc")
-            let results = ConcurrentResults()
-            let threads = (0..<3).map { _ in
-                Thread {
-                    MariaDB.threadInit()
-                    defer { MariaDB.threadEnd() }
-                    do {
-                        let c = try MariaDBConnection(dsn: dsn)
-                        defer { c.close() }
-                        results.append(.success(try Schema.migrate(c)))
-                    } catch {
-                        results.append(.failure(error))
-                    }
-                }
-            }
-            threads.forEach { $0.start() }
-            let all = results.wait(for: threads.count)
+            let all = onConcurrentConnections(3, dsn: dsn) { c in try Schema.migrate(c) }
             let applied = try all.map { try $0.get() }
             #expect(applied.flatMap { $0 }.sorted() == Schema.migrations.map(\.version))
             let c = try MariaDBConnection(dsn: dsn)
@@ -73,20 +58,44 @@ struct SchemaTests {
     }
 }
 
-/// Collects results from plain threads (connections are opened inside each thread).
-final class ConcurrentResults: @unchecked Sendable {
+/// Runs `body` on `count` plain threads at once, each with its own connection (a MariaDB
+/// connection stays on the thread that opened it), and returns every thread's result: how
+/// two appliances (or two upkeeps) meet on one server.
+func onConcurrentConnections<T: Sendable>(
+    _ count: Int, dsn: DSN, _ body: @escaping @Sendable (MariaDBConnection) throws -> T
+) -> [Result<T, any Error>] {
+    let results = ConcurrentResults<T>()
+    let threads = (0..<count).map { _ in
+        Thread {
+            MariaDB.threadInit()
+            defer { MariaDB.threadEnd() }
+            do {
+                let c = try MariaDBConnection(dsn: dsn)
+                defer { c.close() }
+                results.append(.success(try body(c)))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+    }
+    threads.forEach { $0.start() }
+    return results.wait(for: count)
+}
+
+/// Collects results from plain threads.
+final class ConcurrentResults<T: Sendable>: @unchecked Sendable {
     // @unchecked: every access goes through `condition`'s lock.
     private let condition = NSCondition()
-    private var results: [Result<[Int], any Error>] = []
+    private var results: [Result<T, any Error>] = []
 
-    func append(_ r: Result<[Int], any Error>) {
+    func append(_ r: Result<T, any Error>) {
         condition.lock()
         results.append(r)
         condition.broadcast()
         condition.unlock()
     }
 
-    func wait(for count: Int) -> [Result<[Int], any Error>] {
+    func wait(for count: Int) -> [Result<T, any Error>] {
         condition.lock()
         defer { condition.unlock() }
         while results.count < count { condition.wait() }
