@@ -52,8 +52,13 @@ final class StorageKeeper {
             let rollups = ReadingRollups(connection: c)
             let refreshed = try rollups.refresh()
             let pruned = try rollups.prune(nowMs: nowMs, retentionDays: config.rollupRetentionDays)
-            logger.debug("storage: rollups", metadata: [
+            // Events go with their readings: not while `readings` keeps every day (unpartitioned).
+            let events = upkeep.partitioned
+                ? try OccupancyEventRetention(connection: c).prune(nowMs: nowMs, retentionDays: config.partitions.retentionDays) : 0
+            let progress = upkeep.dropped.isEmpty ? 0 : try rollups.pruneProgress()
+            logger.debug("storage: rollups and retention", metadata: [
                 "storage.sessions": "\(refreshed.sessions)", "storage.buckets": "\(refreshed.buckets)", "storage.pruned": "\(pruned)",
+                "storage.events_pruned": "\(events)", "storage.sessions_forgotten": "\(progress)",
             ])
             return nil
         } catch {

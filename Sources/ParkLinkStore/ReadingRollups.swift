@@ -199,11 +199,34 @@ public struct ReadingRollups {
         let cutoff = ReadingPartitions.floorDay(nowMs) - Int64(retentionDays) * ReadingPartitions.dayMs
         var deleted = 0
         for table in ["rollup_sensor_5m", "rollup_sensor_hour", "rollup_zone_5m", "rollup_zone_hour"] {
-            for _ in 0..<10 {
-                let n = Int(try connection.execute("DELETE FROM \(table) WHERE bucket_start < \(SQLLiteral.time(cutoff)) LIMIT 10000"))
-                deleted += n
-                if n < 10_000 { break }
-            }
+            deleted += try connection.deleteInChunks("DELETE FROM \(table) WHERE bucket_start < \(SQLLiteral.time(cutoff))")
+        }
+        return deleted
+    }
+
+    /// Forgets the progress of sessions that have no reading left (their days were dropped
+    /// by the retention): one row per gateway boot would otherwise pile up for ever. A
+    /// session that sends again later is rolled up as a new one, from its stored rows, which
+    /// gives the same rows (a bucket is always recomputed from all its raw rows).
+    @discardableResult
+    public func pruneProgress() throws -> Int {
+        Int(try connection.execute("""
+            DELETE p FROM rollup_progress p
+            WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE r.gateway_id = p.gateway_id AND r.boot_id = p.boot_id)
+            """))
+    }
+}
+
+extension MariaDBConnection {
+    /// Runs `statement` (a DELETE without LIMIT) with `LIMIT chunk` until a run deletes
+    /// fewer rows, at most `statements` times; returns the rows deleted. Each is its own
+    /// short transaction: no long lock, no huge undo log, on Galera no huge write set.
+    func deleteInChunks(_ statement: String, chunk: Int = 10_000, statements: Int = 10) throws -> Int {
+        var deleted = 0
+        for _ in 0..<statements {
+            let n = Int(try execute("\(statement) LIMIT \(chunk)"))
+            deleted += n
+            if n < chunk { break }
         }
         return deleted
     }

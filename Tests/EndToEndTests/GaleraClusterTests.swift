@@ -114,7 +114,7 @@ struct GaleraClusterTests {
         let flowing = eventually(timeoutSeconds: 90) {
             [a, b].allSatisfy { ($0.status()?.store.rows_committed ?? 0) > 0 }
         }
-        try #require(flowing, "both appliances commit readings")
+        try #require(flowing, "both appliances commit readings; the cluster:\n\(cluster.diagnosis())")
         #expect(a.status()?.store.node == node[0] && b.status()?.store.node == node[1], "each on the first node of its list")
         let t0 = Date()
 
@@ -131,7 +131,7 @@ struct GaleraClusterTests {
         // Counted after the move: what is added now went through the new node.
         let committedOnMove = a.status()?.store.rows_committed ?? 0
         let resumed = eventually(timeoutSeconds: 60) { (a.status()?.store.rows_committed ?? 0) > committedOnMove }
-        #expect(resumed, "A commits through its new node")
+        #expect(resumed, "A commits through its new node; the cluster:\n\(cluster.diagnosis())")
         let resumeSeconds = Self.seconds(since: killed)
         let afterFirst = a.status()?.store.cluster
         #expect(afterFirst?.last_failover_from == node[0])

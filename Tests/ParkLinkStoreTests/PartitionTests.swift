@@ -130,6 +130,48 @@ struct PartitionTests {
         #expect(again.created.isEmpty && again.dropped.isEmpty)
     }
 
+    /// What hangs off the readings of dropped days goes with them: their occupancy events
+    /// (bounded DELETEs, not partitions) and the rollup progress of sessions with no row
+    /// left. The rollups themselves stay (their own, longer retention).
+    @Test func eventsAndRollupProgressGoWithTheirDays() throws {
+        let c = try simulatedClockConnection("retention_events")
+        defer { c.close() }
+        let partitions = ReadingPartitions(connection: c)
+        let settings = ReadingPartitions.Settings(daysAhead: 1, retentionDays: 3)
+        let old = SessionKey(gatewayId: "gw-old", bootId: 1), kept = SessionKey(gatewayId: "gw-kept", bootId: 2)
+        let inserter = ArrayBindingInserter(connection: c, maxBatchSize: 1_000)
+        try partitions.maintain(nowMs: simulatedDay0Ms, settings: settings)
+        // gw-old sends on day 0 only; gw-kept on days 0 and 3. An arrival per reading.
+        try insertInTransaction(inserter, stampedRows(50, startMs: simulatedDay0Ms + 1_000, stepMs: 1_000), TestSessions([old]))
+        try insertInTransaction(inserter, stampedRows(50, startMs: simulatedDay0Ms + 1_000, stepMs: 1_000), TestSessions([kept]))
+        try partitions.maintain(nowMs: simulatedDay0Ms + 3 * dayMs, settings: settings)
+        try insertInTransaction(inserter, stampedRows(50, firstSeq: 50, startMs: simulatedDay0Ms + 3 * dayMs + 1_000, stepMs: 1_000),
+                                TestSessions([kept]))
+        try c.execute("""
+            INSERT INTO occupancy_events (gateway_id, boot_id, seq, sensor_id, event, at)
+            SELECT gateway_id, boot_id, seq, sensor_id, 'arrival', received_at FROM readings
+            """)
+        let rollups = ReadingRollups(connection: c)
+        try rollups.refresh()
+        #expect(try count(c, "SELECT COUNT(*) FROM rollup_progress") == 2)
+        #expect(try rollups.pruneProgress() == 0, "every session still has readings")
+
+        // Day 4 keeps days 1 to 3: day 0 goes, with gw-old's every reading.
+        let now = simulatedDay0Ms + 4 * dayMs + 60_000
+        let upkeep = try partitions.maintain(nowMs: now, settings: settings)
+        #expect(upkeep.dropped == dayNames(0, through: 0))
+        #expect(try OccupancyEventRetention(connection: c).prune(nowMs: now, retentionDays: settings.retentionDays) == 100)
+        #expect(try count(c, "SELECT COUNT(*) FROM occupancy_events") == 50)
+        #expect(try count(c, "SELECT COUNT(*) FROM occupancy_events WHERE at < '2026-03-11'") == 0)
+        #expect(try rollups.pruneProgress() == 1)
+        #expect(try c.query("SELECT gateway_id FROM rollup_progress") == [["gw-kept"]])
+        // The rollups of day 0 stay, and a refresh after the pruning changes nothing.
+        let before = try ParkLinkStoreTests.rollups(c, "5m")
+        #expect(before.sensors.count == 60, "20 sensors: gw-old day 0, gw-kept days 0 and 3")
+        try rollups.refresh()
+        #expect(try ParkLinkStoreTests.rollups(c, "5m") == before)
+    }
+
     /// A clock stepped 30 days ahead: the rows land in the catch-all (not refused, which
     /// INSERT IGNORE would have made a silent loss), and the next upkeep gives them their day.
     @Test func rowsPastTheLastDayAreKeptInTheCatchAll() throws {

@@ -203,6 +203,26 @@ public final class GaleraCluster {
         return s
     }
 
+    /// What each node is doing, for a test that found the cluster stuck: its state, flow
+    /// control and queues, the statements running longer than a second, its log's tail.
+    public func diagnosis(logLines: Int = 15) -> String {
+        (1...nodes.count).map { n in
+            guard let s = status(n) else { return "node \(n): not answering\n\(tail(n, lines: logLines))" }
+            let keys = ["wsrep_local_state_comment", "wsrep_ready", "wsrep_cluster_size", "wsrep_flow_control_paused",
+                        "wsrep_local_recv_queue", "wsrep_local_send_queue", "wsrep_last_committed"]
+            var text = "node \(n): " + keys.map { "\($0.dropFirst(6))=\(s[$0] ?? "?")" }.joined(separator: " ")
+            if let c = try? MariaDBConnection(dsn: adminDSN(n), connectTimeout: .seconds(2), readTimeout: .seconds(5)) {
+                defer { c.close() }
+                let rows = (try? c.query("""
+                    SELECT ID, USER, COMMAND, TIME_MS, STATE, LEFT(INFO, 120) FROM information_schema.PROCESSLIST
+                    WHERE COMMAND <> 'Sleep' AND TIME_MS > 1000 ORDER BY TIME_MS DESC LIMIT 10
+                    """)) ?? []
+                for row in rows { text += "\n  " + row.map { $0 ?? "NULL" }.joined(separator: " | ") }
+            }
+            return text + "\n" + tail(n, lines: logLines)
+        }.joined(separator: "\n")
+    }
+
     public func isSynced(_ n: Int) -> Bool {
         guard let s = status(n) else { return false }
         return s["wsrep_ready"] == "ON" && s["wsrep_local_state_comment"] == "Synced"
