@@ -36,9 +36,9 @@ public enum SchemaError: Error, Sendable, CustomStringConvertible {
 ///
 /// Applied versions are recorded in `schema_migrations`. `migrate` takes a named server
 /// lock (`GET_LOCK`) for the database, so several processes may call it at once: one
-/// applies what is missing, the others wait and then find nothing to do. (On Galera,
-/// `GET_LOCK` is local to one node; the statements being idempotent and the version row
-/// being written with `INSERT IGNORE` keep a race between nodes harmless.)
+/// applies what is missing, the others wait and then find nothing to do. On Galera,
+/// `GET_LOCK` is local to one node, so the migrator also claims the database for the
+/// whole cluster (`MigrationClaim`).
 public enum Schema {
     /// Every migration, in order. Adding one = appending to `SchemaMigrations.all`.
     public static let migrations: [Migration] = {
@@ -62,10 +62,14 @@ public enum Schema {
 
     /// Applies every migration the database lacks, in order; returns the versions applied
     /// now (empty when the database was current). Safe to run concurrently from several
-    /// connections or processes.
+    /// connections or processes, on one server or through several nodes of a Galera cluster.
     @discardableResult
     public static func migrate(_ c: MariaDBConnection, lockTimeout: Duration = .seconds(30)) throws -> [Int] {
         guard (try c.queryValue("SELECT DATABASE()")) != nil else { throw SchemaError.noDatabase }
+        // A current database needs no lock and no statement: a restart, or a connection to
+        // another node after a failover, then runs no DDL (on Galera, DDL pauses the cluster).
+        if try isCurrent(c) { return [] }
+        let deadline = ContinuousClock.now + lockTimeout
         // GET_LOCK blocks in one read: keep its wait below the connection's read timeout.
         let readTimeout = Int(c.options.readTimeout.components.seconds)
         let seconds = max(1, min(Int(lockTimeout.components.seconds), readTimeout - 1))
@@ -75,6 +79,9 @@ public enum Schema {
         defer { _ = try? c.query("SELECT RELEASE_LOCK(\(lockName))") }
 
         try c.execute(createMigrationsTable)
+        let claim = try MigrationClaim.take(c, until: deadline, timeoutSeconds: Int(lockTimeout.components.seconds))
+        guard claim != .finishedByAnother else { return [] }
+        defer { if case .held(let holder) = claim { MigrationClaim.release(c, holder: holder) } }
         let applied = Set(try appliedVersions(c))
         var newlyApplied: [Int] = []
         for migration in migrations where !applied.contains(migration.version) {
@@ -85,9 +92,15 @@ public enum Schema {
                 INSERT IGNORE INTO schema_migrations (version, name, applied_at)
                 VALUES (\(migration.version), \(try c.quoted(migration.name)), UTC_TIMESTAMP(3))
                 """)
+            if case .held(let holder) = claim { try MigrationClaim.renew(c, holder: holder) }
             newlyApplied.append(migration.version)
         }
         return newlyApplied
+    }
+
+    /// True when every migration is recorded.
+    static func isCurrent(_ c: MariaDBConnection) throws -> Bool {
+        Set(migrations.map(\.version)).isSubset(of: try appliedVersions(c))
     }
 
     /// The versions recorded in `schema_migrations`, ascending (empty if the table is missing).
@@ -97,7 +110,7 @@ public enum Schema {
             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'schema_migrations'
             """)
         guard exists == "1" else { return [] }
-        return try c.query("SELECT version FROM schema_migrations ORDER BY version").compactMap { row in
+        return try c.query("SELECT version FROM schema_migrations WHERE version > 0 ORDER BY version").compactMap { row in
             row.first.flatMap { $0.flatMap { Int($0) } }
         }
     }

@@ -22,6 +22,26 @@ struct SchemaTests {
         }
     }
 
+    /// A restart (or, on a cluster, a connection to another node after a failover) runs no
+    /// DDL at all on a current database: on Galera every DDL pauses the cluster's commits.
+    @Test func aCurrentDatabaseIsMigratedWithoutAStatementOrALock() throws {
+        let dsn = try TestServer.newDatabase("mig_current")
+        let c = try MariaDBConnection(dsn: dsn)
+        defer { c.close() }
+        try Schema.migrate(c)
+        func ddlCount() throws -> Int {
+            try c.query("SHOW SESSION STATUS WHERE Variable_name IN ('Com_create_table', 'Com_alter_table', 'Com_create_index', 'Com_create_view', 'Com_insert')")
+                .reduce(0) { $0 + (Int($1[1] ?? "") ?? 0) }
+        }
+        let before = try ddlCount()
+        let other = try MariaDBConnection(dsn: dsn)
+        defer { other.close() }
+        // Another connection holds the migration lock: a current database does not wait for it.
+        #expect(try other.queryValue("SELECT GET_LOCK(LEFT(CONCAT('parklink.schema.', DATABASE()), 64), 0)") == "1")
+        #expect(try Schema.migrate(c, lockTimeout: .seconds(1)) == [])
+        #expect(try ddlCount() == before)
+    }
+
     @Test func readingsTableIsThePublishedContract() throws {
         let c = try TestServer.migratedConnection("contract")
         defer { c.close() }
