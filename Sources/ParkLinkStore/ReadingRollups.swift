@@ -180,7 +180,7 @@ public struct ReadingRollups {
     }
 
     /// Zone rows summed from sensor rows (`r`) that match `condition`.
-    static func zoneSums(from: String, into: String, where condition: String) -> String {
+    public static func zoneSums(from: String, into: String, where condition: String) -> String {
         """
         INSERT INTO \(into) (zone_id, sensors, bucket_start, \(sumColumns))
         SELECT COALESCE(s.zone_id, r.gateway_id), COUNT(*), r.bucket_start, SUM(r.readings), SUM(r.occupied_readings),

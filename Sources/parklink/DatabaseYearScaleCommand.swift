@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ParkLinkDaemon
+import ParkLinkHarness
 import ParkLinkStore
 
 extension DatabaseCommand {

@@ -1,3 +1,5 @@
+import ParkLinkStore
+
 /// Builds a year of simulated data for the year-scale figures (`parklink db year-scale`,
 /// hidden: a benchmark, not a product feature), server-side (`INSERT … SELECT` over the
 /// Sequence engine's `seq_*` tables), so that it takes minutes, not days.
