@@ -117,7 +117,7 @@ let package = Package(
         ),
         .target(
             name: "ParkLinkTestSupport",
-            dependencies: ["ParkLinkStore", "ParkLinkSystem"],
+            dependencies: ["ParkLinkProtocol", "ParkLinkStore", "ParkLinkSystem"],
             path: "Tests/ParkLinkTestSupport"
         ),
         .testTarget(

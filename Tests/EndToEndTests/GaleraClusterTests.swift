@@ -252,12 +252,6 @@ struct GaleraClusterTests {
             """)
     }
 
-    /// The sessions of the conflict test: one gateway boot.
-    struct OneSession: SessionResolving {
-        var key: SessionKey
-        func key(for index: UInt32) -> SessionKey { key }
-    }
-
     @Test("a conflict with a write on another node (1213) is transient: the same batch written again is stored once")
     func certificationConflict() throws {
         MariaDB.initializeLibrary()

@@ -14,11 +14,6 @@ import Testing
        .enabled(if: GaleraCluster.unavailableReason == nil,
                 Comment(rawValue: "Galera cluster tests skipped: \(GaleraCluster.unavailableReason ?? "")")))
 struct GaleraMigrationRaceTests {
-    struct Sessions: SessionResolving {
-        var key: SessionKey
-        func key(for index: UInt32) -> SessionKey { key }
-    }
-
     @Test("migrating a new database through three nodes at once, then committing: one migrates, all commit, nothing lost, no claim is left")
     func concurrentMigrations() throws {
         MariaDB.initializeLibrary()
@@ -60,7 +55,7 @@ struct GaleraMigrationRaceTests {
                                                reading: Reading(seq: UInt32(b * 100 + k), sensor: UInt16(k), gatewayMs: 0, occupied: true))
                             }
                             try c.begin()
-                            try inserter.insert(batch, sessions: Sessions(key: key))
+                            try inserter.insert(batch, sessions: OneSession(key: key))
                             try c.commit()
                         }
                         let did = applied.isEmpty ? "found it migrated" : "applied \(applied.count) migrations"

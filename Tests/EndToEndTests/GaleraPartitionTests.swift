@@ -49,7 +49,7 @@ struct GaleraPartitionTests {
                             if c == nil { c = try Connections.open(dsn, profile: .writer) }
                             let inserter = ArrayBindingInserter(connection: c!, maxBatchSize: 200)
                             try c!.begin()
-                            try inserter.insert(batch, sessions: Sessions(key: key))
+                            try inserter.insert(batch, sessions: OneSession(key: key))
                             try c!.commit()
                             if inserter.lastInsertedCount != batch.count {
                                 short.withLock { $0.append("seq \(seq): \(inserter.lastInsertedCount) of \(batch.count) stored") }
@@ -77,11 +77,6 @@ struct GaleraPartitionTests {
             stop.store(true, ordering: .relaxed)
             done.wait()
         }
-    }
-
-    struct Sessions: SessionResolving {
-        var key: SessionKey
-        func key(for index: UInt32) -> SessionKey { key }
     }
 
     @Test("REORGANIZE PARTITION under two writers: new days on every node, every reading once")
