@@ -1,3 +1,4 @@
+import Foundation
 import ParkLinkIngest
 import ParkLinkSystem
 import Testing
@@ -93,6 +94,30 @@ struct RingBufferTests {
         let n = ring.pop(into: out, max: 64, lingerMs: 30)
         #expect(n == 1)
         #expect(out[0] == 7)
+    }
+
+    /// The linger runs from the oldest queued element's arrival: readings that queued
+    /// while the writer was committing have waited already.
+    @Test("elements that have waited longer than the linger are taken at once; a fresh one still lingers")
+    func lingerRunsFromTheOldestArrival() {
+        let ring = RingBuffer<Int>(capacity: 64)
+        let out = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+        defer { out.deallocate() }
+        _ = ring.push([1, 2, 3])
+        Thread.sleep(forTimeInterval: 0.6)
+        var started = ContinuousClock.now
+        #expect(ring.pop(into: out, max: 64, lingerMs: 500) == 3)
+        #expect(ContinuousClock.now - started < .milliseconds(400), "taken without a second linger")
+        // A fresh element: the consumer lingers for more, and gets the later one too.
+        _ = ring.push([4])
+        started = ContinuousClock.now
+        Thread {
+            Thread.sleep(forTimeInterval: 0.05)
+            _ = ring.push([5])
+        }.start()
+        #expect(ring.pop(into: out, max: 2, lingerMs: 2_000) == 2)
+        #expect(ContinuousClock.now - started < .milliseconds(1_500))
+        #expect(out[0] == 4 && out[1] == 5)
     }
 
     @Test("a bounded wait for the first element returns 0 without closing; a closed empty ring is drained")
