@@ -36,6 +36,7 @@ public struct ApplianceConfig: Sendable {
     /// Large, so that a writer that fell behind catches up with fewer commits (each waits
     /// for the log's fsync); a moderate rate fills batches by the linger, not by this.
     public var batchMaxRows = 20_000
+    /// A batch is taken this long after its oldest reading came (or when it is full).
     public var batchLingerMs = 20
     /// The linger while batches are small (a slow line): fewer commits, a longer wait.
     public var idleLingerMs = 100
