@@ -47,8 +47,7 @@ struct GaleraClusterTests {
         let socket: String
         let metricsPort: UInt16
 
-        /// `storage`: a `[storage]` section for its config file (none: no config file).
-        init(name: String, cluster: GaleraCluster, order: [Int], scale: Scale, seed: Int, storage: String? = nil) throws {
+        init(name: String, cluster: GaleraCluster, order: [Int], scale: Scale, seed: Int) throws {
             self.name = name
             gateway = try IndependentGateway(arguments: [
                 "--framing", "binary", "--rate", "\(scale.rate)", "--duration", "\(scale.seconds)", "--sensors", "200",
@@ -59,17 +58,10 @@ struct GaleraClusterTests {
             metricsPort = try MetricsEndpointTests.freePort()
             var environment = ProcessInfo.processInfo.environment
             environment[DSN.passwordEnvironmentVariable] = cluster.password
-            var arguments = [
+            run = try ChildProcess(Repository.parklinkExecutable, [
                 "run", "--device", gateway.devicePath, "--framing", "binary", "--db", cluster.dsnText(order: order),
                 "--state-dir", state, "--log-level", "warning", "--metrics-listen", "127.0.0.1:\(metricsPort)",
-            ]
-            if let storage {
-                let file = state + "/parklink.toml"
-                try "[storage]\n\(storage)\n".write(toFile: file, atomically: true, encoding: .utf8)
-                arguments += ["--config", file]
-            }
-            run = try ChildProcess(Repository.parklinkExecutable, arguments,
-                                   environment: environment.map { "\($0.key)=\($0.value)" }, standardError: .inherit)
+            ], environment: environment.map { "\($0.key)=\($0.value)" }, standardError: .inherit)
         }
 
         func status() -> StatusSnapshot? { try? StatusClient.status(socket: socket, timeoutMs: 3_000) }
@@ -99,13 +91,8 @@ struct GaleraClusterTests {
         #expect(checked.hasPrefix("ok   database \(shown) through node \(node[0]) ("), "\(checked)")
 
         // A writes through node 1 first, B through node 2: the nodes in different orders.
-        // Each one's upkeep, 5 s after its start, splits three more days off `pmax` through
-        // the node its own writer commits through: the daily partition DDL of every appliance
-        // of a city in the same minute after midnight, brought forward.
-        let a = try Appliance(name: "A", cluster: cluster, order: [1, 2, 3], scale: scale, seed: 11,
-                              storage: "partition_days_ahead = 10\nupkeep_interval_seconds = 5")
-        let b = try Appliance(name: "B", cluster: cluster, order: [2, 3, 1], scale: scale, seed: 12,
-                              storage: "partition_days_ahead = 10\nupkeep_interval_seconds = 5")
+        let a = try Appliance(name: "A", cluster: cluster, order: [1, 2, 3], scale: scale, seed: 11)
+        let b = try Appliance(name: "B", cluster: cluster, order: [2, 3, 1], scale: scale, seed: 12)
         defer {
             for x in [a, b] where x.run.poll() == nil { x.run.signal(SIGKILL) }
         }
@@ -129,21 +116,6 @@ struct GaleraClusterTests {
         }
         try #require(flowing, "both appliances commit readings; the cluster:\n\(cluster.diagnosis())")
         #expect(a.status()?.store.node == node[0] && b.status()?.store.node == node[1], "each on the first node of its list")
-        // The two splits run while both appliances commit (the loser of the race finds the
-        // days made, or its ALTER fails with 1517 and it looks again). The new days are there
-        // within seconds, commits go on, and no appliance has failed over.
-        let lastDay = Self.partitionName(daysFromToday: 10)
-        let split = eventually(timeoutSeconds: 25) {
-            (try? query(cluster.adminDSN(2), """
-                SELECT COUNT(*) FROM information_schema.PARTITIONS
-                WHERE TABLE_SCHEMA = '\(cluster.database)' AND TABLE_NAME = 'readings' AND PARTITION_NAME = '\(lastDay)'
-                """))?.first?.first == "1"
-        }
-        #expect(split, "the upkeep made \(lastDay) within 25 s of the start; the cluster:\n\(cluster.diagnosis())")
-        let committedAfterSplit = a.status()?.store.rows_committed ?? 0
-        #expect(eventually(timeoutSeconds: 5) { (a.status()?.store.rows_committed ?? 0) > committedAfterSplit },
-                "A commits right after the split")
-        #expect([a, b].allSatisfy { $0.status()?.store.cluster?.failovers == 0 }, "no failover before a node is killed")
         let t0 = Date()
 
         // Phase 1: node 1 dies under appliance A, which moves on; node 1 comes back by IST.
@@ -328,12 +300,6 @@ struct GaleraClusterTests {
         ], environment: environment.map { "\($0.key)=\($0.value)" }, standardError: .merge)
         _ = p.wait(timeoutSeconds: 120)
         return p.output.split(separator: "\n").first { $0.contains(" database ") }.map(String.init) ?? p.output
-    }
-
-    /// `pYYYYMMDD` of the UTC day `days` after today.
-    static func partitionName(daysFromToday days: Int) -> String {
-        let day = Int64(Date().timeIntervalSince1970 * 1000) / ReadingPartitions.dayMs + Int64(days)
-        return "p" + Timestamps.sql(ms: day * ReadingPartitions.dayMs).prefix(10).filter { $0 != "-" }
     }
 
     static func seconds(since start: Date, to end: Date = Date()) -> String {
