@@ -66,6 +66,21 @@ public final class BatchTransaction {
     private var eventRecorder: OccupancyEventRecorder?
     private var inserter: ReadingBatchInserter?
     private var recorder: SessionRecorder?
+    /// On a Galera node, the session's last written GTID after the last verified commit
+    /// (see `checkReplicated`); nil on any other server.
+    private var lastWrittenGTID: String?
+    /// Whether the connection is to a Galera node (known after `connect`). There the
+    /// statements are text, not array-bound (see `OccupancyEventRecorder`), and every
+    /// transaction that changed rows is checked to be alive before COMMIT and to have
+    /// replicated after it: two queries a batch.
+    public var onGalera: Bool { lastWrittenGTID != nil }
+    /// Transactions a Galera node aborted without an error, caught and written again.
+    public private(set) var unreportedAborts = 0
+    /// Which statements carry the rows: `automatic` is array binding but on a Galera node.
+    /// Tests choose: array binding on Galera (to show that the checks catch the aborts
+    /// MariaDB does not report), text on a single server (the Galera statements' rows).
+    enum Statements { case automatic, bulk, text }
+    var statements = Statements.automatic
     /// The occupancy events of the last batch `write` committed (empty after a failure):
     /// the bay changes the LEDs and `parklink watch` follow, known only once durable.
     public private(set) var lastCommittedEvents: [OccupancyEvent] = []
@@ -110,12 +125,18 @@ public final class BatchTransaction {
         let c = try connector.open(profile: profile, within: limit)
         connection = c
         interrupter.attach(c.socketDescriptor)
+        lastWrittenGTID = try Self.lastWrittenGTID(on: c)
+        let bulk = switch statements {
+        case .automatic: lastWrittenGTID == nil
+        case .bulk: true
+        case .text: false
+        }
         switch method {
-        case .arrayBinding: inserter = ArrayBindingInserter(connection: c, maxBatchSize: maxRows)
-        case .multiRow: inserter = MultiRowInserter(connection: c)
+        case .arrayBinding where bulk: inserter = ArrayBindingInserter(connection: c, maxBatchSize: maxRows)
+        case .arrayBinding, .multiRow: inserter = MultiRowInserter(connection: c)
         }
         recorder = SessionRecorder(connection: c)
-        eventRecorder = OccupancyEventRecorder(connection: c, capacity: maxRows, zoneOf: zoneOf)
+        eventRecorder = OccupancyEventRecorder(connection: c, capacity: maxRows, bulk: bulk, zoneOf: zoneOf)
         if !seeded {
             // Where each bay stood when the appliance last ran, so the first reading after
             // a restart is not taken for an arrival or a departure.
@@ -144,24 +165,32 @@ public final class BatchTransaction {
                 inserted = inserter.lastInsertedCount
             }
             step = "insert occupancy_events"
-            try eventRecorder.record(changes, sessions: sessions)
+            var changed = inserted + (try eventRecorder.record(changes, sessions: sessions))
             for e in events {
                 switch e {
                 case .session(let key, let hello?, let at):
                     precondition(key.gatewayId == hello.gatewayId && key.bootId == hello.bootId)
                     step = "record gateway_sessions"
-                    try recorder.recordSession(hello: hello, seenAtMs: at)
+                    changed += Int(try recorder.recordSession(hello: hello, seenAtMs: at))
                 case .session(let key, nil, let at):
                     step = "record gateway_sessions"
-                    try recorder.recordSession(synthetic: key, firstSeenAtMs: at)
+                    changed += Int(try recorder.recordSession(synthetic: key, firstSeenAtMs: at))
                 case .gap(let key, let first, let count, let at, let reason):
                     step = "record link_gaps"
-                    try recorder.recordGap(session: key, firstMissingSeq: first, missingCount: count, detectedAtMs: at,
-                                           reason: reason)
+                    changed += Int(try recorder.recordGap(session: key, firstMissingSeq: first, missingCount: count,
+                                                          detectedAtMs: at, reason: reason))
                 }
+            }
+            if lastWrittenGTID != nil, changed > 0 {
+                step = "check transaction"
+                try checkStillInTransaction(on: c)
             }
             step = "commit"
             try c.commit()
+            if let before = lastWrittenGTID, changed > 0 {
+                step = "check commit"
+                try checkReplicated(on: c, before: before)
+            }
             releaseUpToMs = nil
             occupancyTally.written += changes.count
             occupancyTally.suppressed += occupancy.lastSuppressed
@@ -207,6 +236,38 @@ public final class BatchTransaction {
         return try ReadingHistory(connection: c).resumePoints()
     }
 
+    /// `WSREP_LAST_WRITTEN_GTID()` of this session on a Galera node (`wsrep_on`), nil on
+    /// a server that does not replicate with Galera.
+    static func lastWrittenGTID(on c: MariaDBConnection) throws -> String? {
+        // @@wsrep_on is unknown (1193) to a server built without Galera support.
+        let on: String?
+        do { on = try c.queryValue("SELECT @@SESSION.wsrep_on") } catch let e as MariaDBError where e.code.rawValue == 1193 { return nil }
+        guard on == "1" else { return nil }
+        return try c.queryValue("SELECT WSREP_LAST_WRITTEN_GTID()") ?? ""
+    }
+
+    /// After an abort nobody reported, later statements run outside the transaction
+    /// (autocommit) and commit on their own, so the check after COMMIT alone would see a
+    /// write set. A text statement also reports an abort still pending (1213).
+    private func checkStillInTransaction(on c: MariaDBConnection) throws {
+        guard try c.queryValue("SELECT @@in_transaction") == "1" else {
+            unreportedAborts += 1
+            throw StoreError.unreportedAbort(evidence: "the transaction had ended before COMMIT")
+        }
+    }
+
+    /// A transaction that changed rows makes a write set, and the session's last written
+    /// GTID moves. If it did not, COMMIT "succeeded" on a transaction the node had already
+    /// aborted.
+    private func checkReplicated(on c: MariaDBConnection, before: String) throws {
+        let after = try c.queryValue("SELECT WSREP_LAST_WRITTEN_GTID()") ?? ""
+        guard after != before else {
+            unreportedAborts += 1
+            throw StoreError.unreportedAbort(evidence: "COMMIT returned success, WSREP_LAST_WRITTEN_GTID() still \(before)")
+        }
+        lastWrittenGTID = after
+    }
+
     public func disconnect() {
         inserter = nil
         recorder = nil
@@ -220,6 +281,7 @@ public final class BatchTransaction {
     /// What an error from `connect` or `write` means for the next attempt.
     public static func classify(_ error: any Error) -> FailureKind {
         let underlying = (error as? StepError)?.underlying ?? error
+        if case StoreError.unreportedAbort = underlying { return .transient }
         guard let e = underlying as? MariaDBError else {
             // A row the store refused before sending (an invalid gateway id) will be refused
             // again; anything else unknown is treated as a lost connection.

@@ -9,9 +9,17 @@ import ParkLinkProtocol
 /// The column arrays are allocated once for `capacity` rows and reused; a larger batch of
 /// changes is sent in several executions. Gateway ids, zone ids and the two event names
 /// are interned once and pointed at, never copied per row.
+///
+/// On a Galera node (`bulk: false`) the same rows go as multi-row text statements instead:
+/// MariaDB 10.11 does not report the deadlock error of a bulk (array-bound) statement that
+/// a replicated DDL aborts, so the client would commit a transaction that is gone (issue 14,
+/// README "Storage"). A text statement reports it, and the batch is written again.
 final class OccupancyEventRecorder {
     let connection: MariaDBConnection
     let capacity: Int
+    let bulk: Bool
+    /// Per sensor id, the zone as an SQL literal (`'A'` or `NULL`), for the text statements.
+    private var zoneLiterals: [UInt16: String] = [:]
     private let arrays: ParameterArrays
     private var statement: PreparedStatement?
     private let interner = GatewayIdInterner()
@@ -38,10 +46,11 @@ final class OccupancyEventRecorder {
     private static let arrival: StaticString = "arrival"
     private static let departure: StaticString = "departure"
 
-    init(connection: MariaDBConnection, capacity: Int, zoneOf: @escaping @Sendable (UInt16) -> String?) {
+    init(connection: MariaDBConnection, capacity: Int, bulk: Bool = true, zoneOf: @escaping @Sendable (UInt16) -> String?) {
         precondition(capacity >= 1)
         self.connection = connection
         self.capacity = capacity
+        self.bulk = bulk
         self.zoneOf = zoneOf
         let a = ParameterArrays(columns: [
             (.string, false),  // gateway_id
@@ -67,8 +76,11 @@ final class OccupancyEventRecorder {
         for bytes in zoneBytes { bytes.deallocate() }
     }
 
-    func record(_ changes: [OccupancyChange], sessions: some SessionResolving) throws {
-        guard !changes.isEmpty else { return }
+    /// Returns how many events were new (the rest were replays).
+    @discardableResult
+    func record(_ changes: [OccupancyChange], sessions: some SessionResolving) throws -> Int {
+        guard !changes.isEmpty else { return 0 }
+        guard bulk else { return try recordAsText(changes, sessions: sessions) }
         if statement == nil || statement?.isValid == false {
             statement?.close()
             let s = try connection.prepare(Self.sql)
@@ -77,7 +89,7 @@ final class OccupancyEventRecorder {
         }
         var cursor = SessionCursor(sessions: sessions, interner: interner)
         let null = ParameterArrays.nullIndicator, value = ParameterArrays.valueIndicator
-        var start = 0
+        var start = 0, inserted = 0
         while start < changes.count {
             let n = min(capacity, changes.count - start)
             for i in 0..<n {
@@ -97,9 +109,42 @@ final class OccupancyEventRecorder {
                 kinds.set(i, bytes: kind.utf8Start, count: kind.utf8CodeUnitCount)
                 at.set(i, millisecondsSinceEpoch: e.atMs)
             }
-            _ = try statement!.executeArrays(rows: n)
+            inserted += Int(try statement!.executeArrays(rows: n))
             start += n
         }
+        return inserted
+    }
+
+    /// The same rows as multi-row `INSERT IGNORE` text, `capacity` rows a statement.
+    private func recordAsText(_ changes: [OccupancyChange], sessions: some SessionResolving) throws -> Int {
+        var cursor = SessionCursor(sessions: sessions, interner: interner)
+        var start = 0, inserted = 0
+        while start < changes.count {
+            let n = min(capacity, changes.count - start)
+            var sql = "INSERT IGNORE INTO occupancy_events (gateway_id, boot_id, seq, sensor_id, zone_id, event, at) VALUES "
+            sql.reserveCapacity(sql.utf8.count + n * 96)
+            for i in 0..<n {
+                let e = changes[start + i]
+                try cursor.move(to: e.session)
+                if i > 0 { sql += "," }
+                // Gateway ids are validated to [A-Za-z0-9_-] (GatewayIdInterner): no escaping.
+                sql += "('\(String(decoding: cursor.gatewayId, as: UTF8.self))',\(cursor.bootId),\(e.seq),\(e.sensor),"
+                sql += try zoneLiteral(of: e.sensor)
+                sql += e.arrival ? ",'arrival','" : ",'departure','"
+                sql += Timestamps.sql(ms: e.atMs)
+                sql += "')"
+            }
+            inserted += Int(try connection.execute(sql))
+            start += n
+        }
+        return inserted
+    }
+
+    private func zoneLiteral(of sensor: UInt16) throws -> String {
+        if let literal = zoneLiterals[sensor] { return literal }
+        let literal = try zoneOf(sensor).map { try connection.quoted($0) } ?? "NULL"
+        zoneLiterals[sensor] = literal
+        return literal
     }
 
     @inline(__always)

@@ -15,7 +15,7 @@ public struct OccupancyEventRetention {
     /// Deletes the events from before the first kept day as of `nowMs`; returns how many.
     @discardableResult
     public func prune(nowMs: Int64, retentionDays: Int) throws -> Int {
-        let cutoff = ReadingPartitions.floorDay(nowMs) - Int64(retentionDays) * ReadingPartitions.dayMs
+        let cutoff = ReadingPartitions.firstKeptDayMs(nowMs: nowMs, retentionDays: retentionDays)
         return try connection.deleteInChunks("DELETE FROM occupancy_events WHERE at < \(SQLLiteral.time(cutoff))")
     }
 }

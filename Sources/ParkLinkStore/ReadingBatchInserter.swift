@@ -32,6 +32,12 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     case localInfileDisabled
     /// A file operation failed (`operation`, path, errno text).
     case io(operation: String, path: String, message: String)
+    /// A Galera node aborted the writer's transaction and did not say so (MariaDB 10.11
+    /// drops the 1213 of a bulk statement that a replicated DDL aborts): the transaction had
+    /// ended before COMMIT, or COMMIT returned success for a transaction, which changed
+    /// rows, that made no write set (`WSREP_LAST_WRITTEN_GTID()` did not move). What it
+    /// wrote is not stored as one transaction; the batch is written again.
+    case unreportedAbort(evidence: String)
 
     public var description: String {
         switch self {
@@ -41,6 +47,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
             "LOAD DATA LOCAL INFILE needs a connection opened with allowLocalInfile: true (and a server with local_infile=1)"
         case .io(let op, let path, let message):
             "\(op) \(path): \(message)"
+        case .unreportedAbort(let evidence):
+            "the Galera node aborted the transaction without an error (\(evidence)); writing the batch again"
         }
     }
 }

@@ -113,7 +113,7 @@ public struct ReadingPartitions {
                 try connection.execute("ALTER TABLE `\(table)` ADD PARTITION (\(definitions.joined(separator: ", ")))")
             }
         }
-        let cutoff = today - Int64(settings.retentionDays) * Self.dayMs
+        let cutoff = Self.firstKeptDayMs(nowMs: nowMs, retentionDays: settings.retentionDays)
         let old = parts.filter { p in p.endMs.map { $0 <= cutoff } ?? false }.map(\.name)
         if !old.isEmpty {
             try connection.execute("ALTER TABLE `\(table)` DROP PARTITION \(old.joined(separator: ", "))")
@@ -133,6 +133,12 @@ public struct ReadingPartitions {
         }
         definitions.append("PARTITION pmax VALUES LESS THAN (MAXVALUE)")
         return "PARTITION BY RANGE COLUMNS (received_at) (\(definitions.joined(separator: ", ")))"
+    }
+
+    /// Midnight (UTC) of the first full day kept `retentionDays` days before `nowMs`'s day:
+    /// what is older goes (day partitions, their events, rollups past their own retention).
+    static func firstKeptDayMs(nowMs: Int64, retentionDays: Int) -> Int64 {
+        floorDay(nowMs) - Int64(retentionDays) * dayMs
     }
 
     static func floorDay(_ ms: Int64) -> Int64 {

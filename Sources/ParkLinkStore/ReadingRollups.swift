@@ -196,7 +196,7 @@ public struct ReadingRollups {
     /// rows for 500 sensors is 144,000 rows, gone in a few calls, never one long DELETE.
     @discardableResult
     public func prune(nowMs: Int64, retentionDays: Int) throws -> Int {
-        let cutoff = ReadingPartitions.floorDay(nowMs) - Int64(retentionDays) * ReadingPartitions.dayMs
+        let cutoff = ReadingPartitions.firstKeptDayMs(nowMs: nowMs, retentionDays: retentionDays)
         var deleted = 0
         for table in ["rollup_sensor_5m", "rollup_sensor_hour", "rollup_zone_5m", "rollup_zone_hour"] {
             deleted += try connection.deleteInChunks("DELETE FROM \(table) WHERE bucket_start < \(SQLLiteral.time(cutoff))")

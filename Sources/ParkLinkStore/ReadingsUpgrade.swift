@@ -120,7 +120,7 @@ public struct ReadingsUpgrade {
             """)
         try c.execute("CREATE TABLE IF NOT EXISTS readings_new LIKE readings")
         if try ReadingPartitions(connection: c, table: "readings_new").partitions().isEmpty {
-            let first = ReadingPartitions.floorDay(nowMs) - Int64(settings.retentionDays) * ReadingPartitions.dayMs
+            let first = ReadingPartitions.firstKeptDayMs(nowMs: nowMs, retentionDays: settings.retentionDays)
             try c.execute("""
                 ALTER TABLE readings_new DROP PRIMARY KEY, ADD PRIMARY KEY (gateway_id, boot_id, seq, received_at)
                 \(ReadingPartitions.partitionClause(firstDayMs: first, nowMs: nowMs, daysAhead: settings.daysAhead))

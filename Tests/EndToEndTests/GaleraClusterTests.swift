@@ -14,8 +14,7 @@ import Testing
 /// (`PARKLINK_GALERA_FULL=1`: more readings, longer phases). Skipped, with the reason, where
 /// `galera-4` is not installed.
 @Suite("End to end: two appliances on a three-node Galera cluster", .serialized, .timeLimit(.minutes(30)),
-       .enabled(if: GaleraCluster.unavailableReason == nil,
-                Comment(rawValue: "Galera cluster tests skipped: \(GaleraCluster.unavailableReason ?? "")")))
+       .galeraAvailable)
 struct GaleraClusterTests {
     /// How long and how fast: the phases of the run, in seconds from the first committed reading.
     struct Scale: CustomStringConvertible {

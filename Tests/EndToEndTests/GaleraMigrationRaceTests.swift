@@ -11,8 +11,7 @@ import Testing
 /// `schema_migrations`) decides who migrates. Exactly one runs the migrations, the others
 /// wait and run no DDL, and all then commit without waiting, every reading on every node.
 @Suite("Storage: two appliances migrating one Galera database at once", .serialized, .timeLimit(.minutes(10)),
-       .enabled(if: GaleraCluster.unavailableReason == nil,
-                Comment(rawValue: "Galera cluster tests skipped: \(GaleraCluster.unavailableReason ?? "")")))
+       .galeraAvailable)
 struct GaleraMigrationRaceTests {
     @Test("migrating a new database through three nodes at once, then committing: one migrates, all commit, nothing lost, no claim is left")
     func concurrentMigrations() throws {

@@ -1,10 +1,20 @@
 import Foundation
 import Logging
 import ParkLinkDaemon
+import ParkLinkHarness
 import ParkLinkProtocol
 import ParkLinkStore
 import ParkLinkSystem
 import ParkLinkTestSupport
+import Testing
+
+extension Trait where Self == ConditionTrait {
+    /// The suites that start a Galera cluster run where `galera-4` is installed, and say why not elsewhere.
+    static var galeraAvailable: Self {
+        .enabled(if: GaleraCluster.unavailableReason == nil,
+                 Comment(rawValue: "Galera cluster tests skipped: \(GaleraCluster.unavailableReason ?? "")"))
+    }
+}
 
 /// Rows of `readings` in the manifest's shape, ordered by key, for row-by-row comparison.
 func storedReadings(_ dsn: DSN) throws -> [IndependentGateway.Manifest.Reading] {

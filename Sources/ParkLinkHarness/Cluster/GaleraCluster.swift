@@ -192,11 +192,17 @@ public final class GaleraCluster {
 
     /// `SHOW STATUS LIKE 'wsrep_%'` of node `n`, or nil when it does not answer.
     public func status(_ n: Int) -> [String: String]? {
-        guard pids[n] != nil,
-              let c = try? MariaDBConnection(dsn: adminDSN(n), connectTimeout: .seconds(2), readTimeout: .seconds(5)) else {
-            return nil
-        }
+        guard let c = adminConnection(n) else { return nil }
         defer { c.close() }
+        return Self.status(of: c)
+    }
+
+    private func adminConnection(_ n: Int) -> MariaDBConnection? {
+        guard pids[n] != nil else { return nil }
+        return try? MariaDBConnection(dsn: adminDSN(n), connectTimeout: .seconds(2), readTimeout: .seconds(5))
+    }
+
+    private static func status(of c: MariaDBConnection) -> [String: String]? {
         guard let rows = try? c.query("SHOW STATUS LIKE 'wsrep_%'") else { return nil }
         var s: [String: String] = [:]
         for row in rows where row.count >= 2 { if let k = row[0] { s[k] = row[1] ?? "" } }
@@ -207,18 +213,17 @@ public final class GaleraCluster {
     /// control and queues, the statements running longer than a second, its log's tail.
     public func diagnosis(logLines: Int = 15) -> String {
         (1...nodes.count).map { n in
-            guard let s = status(n) else { return "node \(n): not answering\n\(tail(n, lines: logLines))" }
+            guard let c = adminConnection(n) else { return "node \(n): not answering\n\(tail(n, lines: logLines))" }
+            defer { c.close() }
+            guard let s = Self.status(of: c) else { return "node \(n): no status\n\(tail(n, lines: logLines))" }
             let keys = ["wsrep_local_state_comment", "wsrep_ready", "wsrep_cluster_size", "wsrep_flow_control_paused",
                         "wsrep_local_recv_queue", "wsrep_local_send_queue", "wsrep_last_committed"]
             var text = "node \(n): " + keys.map { "\($0.dropFirst(6))=\(s[$0] ?? "?")" }.joined(separator: " ")
-            if let c = try? MariaDBConnection(dsn: adminDSN(n), connectTimeout: .seconds(2), readTimeout: .seconds(5)) {
-                defer { c.close() }
-                let rows = (try? c.query("""
-                    SELECT ID, USER, COMMAND, TIME_MS, STATE, LEFT(INFO, 120) FROM information_schema.PROCESSLIST
-                    WHERE COMMAND <> 'Sleep' AND TIME_MS > 1000 ORDER BY TIME_MS DESC LIMIT 10
-                    """)) ?? []
-                for row in rows { text += "\n  " + row.map { $0 ?? "NULL" }.joined(separator: " | ") }
-            }
+            let rows = (try? c.query("""
+                SELECT ID, USER, COMMAND, TIME_MS, STATE, LEFT(INFO, 120) FROM information_schema.PROCESSLIST
+                WHERE COMMAND <> 'Sleep' AND TIME_MS > 1000 ORDER BY TIME_MS DESC LIMIT 10
+                """)) ?? []
+            for row in rows { text += "\n  " + row.map { $0 ?? "NULL" }.joined(separator: " | ") }
             return text + "\n" + tail(n, lines: logLines)
         }.joined(separator: "\n")
     }
