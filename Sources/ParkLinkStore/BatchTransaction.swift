@@ -69,6 +69,7 @@ public final class BatchTransaction {
     /// On a Galera node, the session's last written GTID after the last verified commit
     /// (see `checkReplicated`); nil on any other server.
     private var lastWrittenGTID: String?
+    private var lastWrittenGTIDStale = false
     /// Whether the connection is to a Galera node (known after `connect`). There the
     /// statements are text, not array-bound (see `OccupancyEventRecorder`), and every
     /// transaction that changed rows is checked to be alive before COMMIT and to have
@@ -126,6 +127,7 @@ public final class BatchTransaction {
         connection = c
         interrupter.attach(c.socketDescriptor)
         lastWrittenGTID = try Self.lastWrittenGTID(on: c)
+        lastWrittenGTIDStale = false
         let bulk = switch statements {
         case .automatic: lastWrittenGTID == nil
         case .bulk: true
@@ -157,6 +159,15 @@ public final class BatchTransaction {
         occupancy.apply(rows, sessions: sessions, releaseUpToMs: releaseUpToMs, into: &changes)
         var step = "begin"
         do {
+            if lastWrittenGTIDStale {
+                // A failed transaction's statements may have committed on their own (see
+                // `checkStillInTransaction`): the next check compares with where the
+                // session is now.
+                step = "read the last written GTID"
+                lastWrittenGTID = try c.queryValue("SELECT WSREP_LAST_WRITTEN_GTID()") ?? ""
+                lastWrittenGTIDStale = false
+                step = "begin"
+            }
             try c.begin()
             var inserted = 0
             if rows.count > 0 {
@@ -202,6 +213,7 @@ public final class BatchTransaction {
             // again, and the same events with it (their key makes the replay harmless).
             occupancy.revert()
             try? c.rollback()
+            lastWrittenGTIDStale = lastWrittenGTID != nil
             let failure = StepError(step: step, underlying: error)
             // The next connect tries another node first.
             if Self.classify(failure) == .connectionLost { connector.nodeFailed(error, reason: "\(failure)") }

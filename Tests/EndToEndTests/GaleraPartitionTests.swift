@@ -36,7 +36,8 @@ struct GaleraPartitionTests {
 
         init(gateway: String) { key = SessionKey(gatewayId: gateway, bootId: 1) }
 
-        func start(_ dsn: DSN, bulkOnGalera: Bool) {
+        /// - Parameter stampMs: the receive time of every reading (a day no round drops).
+        func start(_ dsn: DSN, bulkOnGalera: Bool, stampMs: Int64) {
             Thread { [self] in
                 defer { done.signal() }
                 let tx = BatchTransaction(dsn: dsn, method: .arrayBinding, maxRows: 200, sessions: OneSession(key: key),
@@ -45,12 +46,11 @@ struct GaleraPartitionTests {
                 var connected = false
                 var batchNo: UInt32 = 0
                 while !stop.load(ordering: .relaxed) {
-                    let now = Int64(Date().timeIntervalSince1970 * 1000)
                     var batch: [StampedReading] = []
                     for i in 0..<200 {
                         let reading = Reading(seq: batchNo * 200 + UInt32(i), sensor: UInt16(i % 50), gatewayMs: 0,
                                               occupied: (UInt32(i) + batchNo) % 2 == 0)
-                        batch.append(StampedReading(session: 0, receivedAtMs: now, reading: reading))
+                        batch.append(StampedReading(session: 0, receivedAtMs: stampMs, reading: reading))
                     }
                     while true {  // the same batch until it commits
                         do {
@@ -85,29 +85,42 @@ struct GaleraPartitionTests {
         }
     }
 
-    /// Starts a cluster and two writers, runs `rounds` partition upkeeps through node 3
-    /// (each as if three more days had passed: three new days split off `pmax`), and checks
-    /// every node with causal reads.
+    /// Starts a cluster and two writers, runs `rounds` partition upkeeps through node 3,
+    /// each as if a day had passed: one new day split off `pmax` (REORGANIZE) and the day
+    /// before "today" dropped (DROP PARTITION, 1,000 rows of another gateway in it), and
+    /// checks every node with causal reads. The writers stamp their readings 35 days ahead,
+    /// in a day no round drops.
     func run(bulkOnGalera: Bool) throws -> [Writer] {
+        precondition(Self.rounds < 35, "the rounds would drop the writers' day")
         MariaDB.initializeLibrary()
         let cluster = try GaleraCluster()
         defer { cluster.destroy() }
         try cluster.start()
         let admin = try Connections.open(try cluster.dsnWithPassword(order: [3, 1, 2]), profile: .interactive)
         defer { admin.close() }
-        let before = try ReadingPartitions(connection: admin).partitions().count
-        let writers = [Writer(gateway: "gw-one"), Writer(gateway: "gw-two")]
-        writers[0].start(try cluster.dsnWithPassword(order: [1, 2, 3]), bulkOnGalera: bulkOnGalera)
-        writers[1].start(try cluster.dsnWithPassword(order: [2, 1, 3]), bulkOnGalera: bulkOnGalera)
+        let day: Int64 = 86_400_000
         let base = Int64(Date().timeIntervalSince1970 * 1000)
+        try ReadingPartitions(connection: admin).maintain(nowMs: base, settings: .init(daysAhead: 40, retentionDays: 10_000))
+        let partitions = try ReadingPartitions(connection: admin).partitions().count
+        let old = MultiRowInserter(connection: admin)
+        for d in 0..<Int64(Self.rounds) {
+            let rows = (0..<1_000).map { i in
+                StampedReading(session: 0, receivedAtMs: base + d * day,
+                               reading: Reading(seq: UInt32(d * 1_000) + UInt32(i), sensor: 1, gatewayMs: 0, occupied: false))
+            }
+            try admin.transaction { try old.insert(rows, sessions: OneSession(key: SessionKey(gatewayId: "gw-old", bootId: 1))) }
+        }
+        let writers = [Writer(gateway: "gw-one"), Writer(gateway: "gw-two")]
+        writers[0].start(try cluster.dsnWithPassword(order: [1, 2, 3]), bulkOnGalera: bulkOnGalera, stampMs: base + 35 * day)
+        writers[1].start(try cluster.dsnWithPassword(order: [2, 1, 3]), bulkOnGalera: bulkOnGalera, stampMs: base + 35 * day)
         var slowestDDL = Duration.zero
         for round in 1...Self.rounds {
             Thread.sleep(forTimeInterval: 1.5)
             let started = ContinuousClock.now
             let upkeep = try ReadingPartitions(connection: admin).maintain(
-                nowMs: base + Int64(round * 3) * 86_400_000, settings: .init(daysAhead: 7, retentionDays: 10_000))
+                nowMs: base + Int64(round) * day, settings: .init(daysAhead: 40, retentionDays: 0))
             slowestDDL = max(slowestDDL, ContinuousClock.now - started)
-            #expect(upkeep.created.count == 3, "round \(round)")
+            #expect(upkeep.created.count == 1 && upkeep.dropped.count == 1, "round \(round): \(upkeep)")
         }
         Thread.sleep(forTimeInterval: 1.5)
         for w in writers { w.finish() }
@@ -121,7 +134,8 @@ struct GaleraPartitionTests {
             defer { c.close() }
             // A causal read: the node first applies what the cluster committed before it answers.
             try c.execute("SET SESSION wsrep_sync_wait = 1")
-            #expect(try ReadingPartitions(connection: c).partitions().count == before + 3 * Self.rounds, "node \(node)")
+            #expect(try ReadingPartitions(connection: c).partitions().count == partitions, "node \(node)")
+            #expect(try c.queryValue("SELECT COUNT(*) FROM readings WHERE gateway_id = 'gw-old'") == "0", "node \(node): the dropped days' rows")
             for w in writers {
                 let id = w.key.gatewayId
                 let n = w.committed.load(ordering: .relaxed)
