@@ -69,6 +69,14 @@ public final class Pipeline: @unchecked Sendable {
     /// attached before `start()` by `overMariaDB`.
     public var databaseNodes: ClusterConnector?
 
+    /// `store.method`: the configured insert method, but `multi-row` on a Galera node,
+    /// where the writer sends no array-bound statement (README "Storage").
+    var insertMethodInUse: String {
+        let configured = options.config.insertMethod
+        return configured == .arrayBinding && databaseNodes?.snapshot.galera == true
+            ? ApplianceConfig.InsertMethod.multiRow.rawValue : configured.rawValue
+    }
+
     public init(options: Options, logger: Logger, makeSink: @escaping @Sendable (SessionResolving) -> BatchSink) throws {
         self.options = options
         self.logger = logger
@@ -332,7 +340,7 @@ public final class Pipeline: @unchecked Sendable {
                 high_water: ring.highWater, pushed: ring.pushed, popped: ring.popped,
                 reader_waits: ring.producerWaits, reader_wait_ms: ring.producerWaitMilliseconds),
             store: .init(
-                database: options.databaseLabel, method: options.config.insertMethod.rawValue,
+                database: options.databaseLabel, method: insertMethodInUse,
                 connected: s.connected.load(ordering: .relaxed), connects: s.connects.value,
                 rows_committed: committed, rows_duplicate: dup, batches: s.batches.value,
                 last_batch_rows: s.lastBatchRows.value,

@@ -128,6 +128,7 @@ public final class BatchTransaction {
         interrupter.attach(c.socketDescriptor)
         lastWrittenGTID = try Self.lastWrittenGTID(on: c)
         lastWrittenGTIDStale = false
+        connector.noteGalera(lastWrittenGTID != nil)
         let bulk = switch statements {
         case .automatic: lastWrittenGTID == nil
         case .bulk: true

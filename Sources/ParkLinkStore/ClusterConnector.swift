@@ -73,6 +73,9 @@ public final class ClusterConnector: Sendable {
         public var failovers: Int
         public var lastFailover: Failover?
         public var nodes: [NodeReport]
+        /// Whether the last connection made was to a Galera node (`@@wsrep_on`, noted by
+        /// the writer); nil before one was made.
+        public var galera: Bool?
 
         /// 1-based position of `current` in the DSN's hosts; nil while not connected.
         public var currentPosition: Int? { current.flatMap { c in hosts.firstIndex(of: c).map { $0 + 1 } } }
@@ -91,6 +94,7 @@ public final class ClusterConnector: Sendable {
         var failovers = 0
         var lastFailover: Failover?
         var nodes: [NodeReport]
+        var galera: Bool?
     }
 
     public init(dsn: DSN, logger: Logger? = nil) {
@@ -171,6 +175,11 @@ public final class ClusterConnector: Sendable {
         }
     }
 
+    /// What the writer found its connection's node to be (see `Snapshot.galera`).
+    public func noteGalera(_ galera: Bool) {
+        state.withLock { $0.galera = galera }
+    }
+
     /// The connection was closed (after any error, or at the end).
     public func disconnected() {
         state.withLock { $0.current = nil }
@@ -179,7 +188,7 @@ public final class ClusterConnector: Sendable {
     public var snapshot: Snapshot {
         state.withLock { s in
             Snapshot(hosts: dsn.hosts.map(\.description), current: s.current.map { dsn.hosts[$0].description },
-                     failovers: s.failovers, lastFailover: s.lastFailover, nodes: s.nodes)
+                     failovers: s.failovers, lastFailover: s.lastFailover, nodes: s.nodes, galera: s.galera)
         }
     }
 

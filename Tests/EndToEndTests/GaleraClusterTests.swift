@@ -115,6 +115,9 @@ struct GaleraClusterTests {
         }
         try #require(flowing, "both appliances commit readings; the cluster:\n\(cluster.diagnosis())")
         #expect(a.status()?.store.node == node[0] && b.status()?.store.node == node[1], "each on the first node of its list")
+        // Configured with array binding (the default); on a Galera node the writer sends text.
+        let methods = [a, b].map { $0.status()?.store.method }
+        #expect(methods == ["multi-row", "multi-row"])
         let t0 = Date()
 
         // Phase 1: node 1 dies under appliance A, which moves on; node 1 comes back by IST.
