@@ -6,7 +6,8 @@ import ParkLinkSystem
 ///
 /// It takes up to `maxRows` readings, or what came within `lingerMs` of the first (within
 /// `idleLingerMs` while batches are small: a slow line then costs a few commits a second,
-/// not fifty), and
+/// not fifty; until `smallBatchRows` are queued, so a flood after a quiet spell is not
+/// held that long), and
 /// forgets them only after the commit. On any error it keeps the batch, reconnects with
 /// capped exponential backoff and writes the same batch again: the key
 /// (gateway_id, boot_id, seq) makes the replay harmless.
@@ -175,12 +176,15 @@ public final class ReadingWriter: @unchecked Sendable {
                 // A slow line that was busy a moment ago: sleep the linger out, then take what
                 // came, rather than wake for the first reading and then linger (one wake-up
                 // per batch instead of two, and no signal from the reader). The first reading
-                // waits no longer than the linger either way.
-                Clock.sleep(milliseconds: linger)
+                // waits no longer than the linger either way. A flood starting meanwhile
+                // (a busy batch's worth queued) ends the wait at once.
+                ring.waitQuietly(milliseconds: linger, untilCount: config.smallBatchRows)
                 linger = 0
             }
+            // A flood after a quiet spell (or at the start) is taken at the busy linger as
+            // soon as a busy batch's worth has queued.
             var n = ring.pop(into: batch, max: capacity, lingerMs: linger,
-                             firstWaitMs: spooling ? 0 : 1_000)
+                             firstWaitMs: spooling ? 0 : 1_000, busy: (config.smallBatchRows, config.lingerMs))
             var spoolEnd: Spool.Cursor?
             if n == 0, spooling, let spool, !ring.isClosed {
                 let r = spool.read(into: batch, max: capacity, sessions: sessions)

@@ -98,9 +98,14 @@ public final class RingBuffer<Element>: @unchecked Sendable {
     /// the call: what queued during the previous commit has waited already, and a batch
     /// found after a commit longer than the linger is taken at once (at 50,000 readings/s
     /// the linger had added its 20 ms to every cycle, commit time on top).
+    /// With `busy`, a long linger (a slow line's) is cut to `busy.lingerMs` once
+    /// `busy.count` elements are queued: a flood that starts after a quiet spell is taken
+    /// at the busy pace, not after the slow line's wait. The producer wakes the consumer
+    /// for that count only, so a line slower than it costs no extra wake-up.
     /// Returns 0 when the wait for the first element timed out, or the ring is closed
     /// and empty (`isDrained` tells which).
-    public func pop(into buffer: UnsafeMutablePointer<Element>, max: Int, lingerMs: Int, firstWaitMs: Int? = nil) -> Int {
+    public func pop(into buffer: UnsafeMutablePointer<Element>, max: Int, lingerMs: Int, firstWaitMs: Int? = nil,
+                    busy: (count: Int, lingerMs: Int)? = nil) -> Int {
         lock.lock()
         defer { lock.unlock() }
         consumerWaiting = true
@@ -116,9 +121,20 @@ public final class RingBuffer<Element>: @unchecked Sendable {
             while count == 0 && !closed { lock.wait(Self.notEmpty) }
         }
         if count < max && !closed && lingerMs > 0 {
-            consumerWantsCount = max
-            let deadline = oldestArrivalNs + UInt64(lingerMs) * 1_000_000
+            var linger = lingerMs
+            // Still waiting for the count that cuts the linger short.
+            var watching = false
+            if let busy, busy.lingerMs < lingerMs {
+                if count >= busy.count { linger = busy.lingerMs } else { watching = busy.count < max }
+            }
+            consumerWantsCount = watching ? busy!.count : max
+            var deadline = oldestArrivalNs + UInt64(linger) * 1_000_000
             while count < max && !closed {
+                if watching && count >= busy!.count {
+                    watching = false
+                    consumerWantsCount = max
+                    deadline = oldestArrivalNs + UInt64(busy!.lingerMs) * 1_000_000
+                }
                 let now = Clock.monotonicNanoseconds()
                 if now >= deadline { break }
                 lock.wait(Self.notEmpty, milliseconds: Swift.max(1, Int((deadline - now) / 1_000_000)))
@@ -140,6 +156,23 @@ public final class RingBuffer<Element>: @unchecked Sendable {
         _popped.add(n, ordering: .relaxed)
         if producerWaiting && n > 0 { lock.signal(Self.notFull) }
         return n
+    }
+
+    /// Waits `milliseconds`, or until `count` elements are queued or the ring is closed,
+    /// whichever comes first: a slow line's writer sleeps its linger out here instead of
+    /// waking for the first reading, and a flood that starts meanwhile wakes it at once.
+    public func waitQuietly(milliseconds: Int, untilCount count: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        consumerWaiting = true
+        consumerWantsCount = Swift.max(1, count)
+        let deadline = Clock.monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
+        while self.count < consumerWantsCount && !closed {
+            let now = Clock.monotonicNanoseconds()
+            if now >= deadline { break }
+            lock.wait(Self.notEmpty, milliseconds: Swift.max(1, Int((deadline - now) / 1_000_000)))
+        }
+        consumerWaiting = false
     }
 
     /// Closed: the producer has stopped (what is queued may still be popped).

@@ -120,6 +120,53 @@ struct RingBufferTests {
         #expect(out[0] == 4 && out[1] == 5)
     }
 
+    /// A slow line's linger (the writer's 100 ms) must not hold up a flood that starts
+    /// after a quiet spell, or at the start: the first batch of a 50,000/s run waited it out.
+    @Test("a long linger is cut to the busy one once a busy batch's worth is queued; fewer keep the long one")
+    func busyCountCutsTheLongLinger() {
+        let ring = RingBuffer<Int>(capacity: 256)
+        let out = UnsafeMutablePointer<Int>.allocate(capacity: 256)
+        defer { out.deallocate() }
+        // A flood: 100 elements arrive just after the first one; the 10-s linger ends
+        // 20 ms after the oldest.
+        _ = ring.push([0])
+        Thread {
+            Thread.sleep(forTimeInterval: 0.05)
+            _ = ring.push(Array(1..<100))
+        }.start()
+        var started = ContinuousClock.now
+        #expect(ring.pop(into: out, max: 256, lingerMs: 10_000, busy: (64, 20)) == 100)
+        #expect(ContinuousClock.now - started < .seconds(5), "not the slow line's linger")
+        // A trickle below the count: the long linger holds, and takes all of it.
+        _ = ring.push([1, 2])
+        started = ContinuousClock.now
+        #expect(ring.pop(into: out, max: 256, lingerMs: 400, busy: (64, 20)) == 2)
+        #expect(ContinuousClock.now - started >= .milliseconds(350), "the long linger was kept")
+    }
+
+    @Test("the writer's quiet wait ends when a busy batch's worth is queued, or at its end, or at close")
+    func quietWait() {
+        let ring = RingBuffer<Int>(capacity: 256)
+        var started = ContinuousClock.now
+        _ = ring.push([1, 2, 3])
+        ring.waitQuietly(milliseconds: 300, untilCount: 64)
+        #expect(ContinuousClock.now - started >= .milliseconds(250), "3 queued: it waited its time out")
+        Thread {
+            Thread.sleep(forTimeInterval: 0.05)
+            _ = ring.push(Array(0..<64))
+        }.start()
+        started = ContinuousClock.now
+        ring.waitQuietly(milliseconds: 10_000, untilCount: 64)
+        #expect(ContinuousClock.now - started < .seconds(5), "woken by the flood")
+        Thread {
+            Thread.sleep(forTimeInterval: 0.05)
+            ring.close()
+        }.start()
+        started = ContinuousClock.now
+        ring.waitQuietly(milliseconds: 10_000, untilCount: 1_000)
+        #expect(ContinuousClock.now - started < .seconds(5), "woken by close")
+    }
+
     @Test("a bounded wait for the first element returns 0 without closing; a closed empty ring is drained")
     func boundedFirstWait() {
         let ring = RingBuffer<Int>(capacity: 8)
