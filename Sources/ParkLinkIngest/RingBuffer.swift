@@ -112,11 +112,7 @@ public final class RingBuffer<Element>: @unchecked Sendable {
         consumerWantsCount = 1
         if let firstWaitMs {
             let deadline = Clock.monotonicNanoseconds() + UInt64(firstWaitMs) * 1_000_000
-            while count == 0 && !closed {
-                let now = Clock.monotonicNanoseconds()
-                if now >= deadline { break }
-                lock.wait(Self.notEmpty, milliseconds: Swift.max(1, Int((deadline - now) / 1_000_000)))
-            }
+            while count == 0 && !closed && waitLocked(until: deadline) {}
         } else {
             while count == 0 && !closed { lock.wait(Self.notEmpty) }
         }
@@ -135,9 +131,7 @@ public final class RingBuffer<Element>: @unchecked Sendable {
                     consumerWantsCount = max
                     deadline = oldestArrivalNs + UInt64(busy!.lingerMs) * 1_000_000
                 }
-                let now = Clock.monotonicNanoseconds()
-                if now >= deadline { break }
-                lock.wait(Self.notEmpty, milliseconds: Swift.max(1, Int((deadline - now) / 1_000_000)))
+                if !waitLocked(until: deadline) { break }
             }
         }
         consumerWaiting = false
@@ -167,12 +161,17 @@ public final class RingBuffer<Element>: @unchecked Sendable {
         consumerWaiting = true
         consumerWantsCount = Swift.max(1, count)
         let deadline = Clock.monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
-        while self.count < consumerWantsCount && !closed {
-            let now = Clock.monotonicNanoseconds()
-            if now >= deadline { break }
-            lock.wait(Self.notEmpty, milliseconds: Swift.max(1, Int((deadline - now) / 1_000_000)))
-        }
+        while self.count < consumerWantsCount && !closed && waitLocked(until: deadline) {}
         consumerWaiting = false
+    }
+
+    /// One wait for the producer's signal, bounded by `deadline` (monotonic ns); false,
+    /// without waiting, once the deadline has passed. The lock is held.
+    private func waitLocked(until deadline: UInt64) -> Bool {
+        let now = Clock.monotonicNanoseconds()
+        guard now < deadline else { return false }
+        lock.wait(Self.notEmpty, milliseconds: Swift.max(1, Int((deadline - now) / 1_000_000)))
+        return true
     }
 
     /// Closed: the producer has stopped (what is queued may still be popped).

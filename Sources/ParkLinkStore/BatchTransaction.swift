@@ -126,9 +126,9 @@ public final class BatchTransaction {
         let c = try connector.open(profile: profile, within: limit)
         connection = c
         interrupter.attach(c.socketDescriptor)
-        lastWrittenGTID = try Self.lastWrittenGTID(on: c)
+        // The connector asked the node's wsrep status when it chose it.
+        lastWrittenGTID = connector.isGalera ? try Self.lastWrittenGTID(on: c) : nil
         lastWrittenGTIDStale = false
-        connector.noteGalera(lastWrittenGTID != nil)
         let bulk = switch statements {
         case .automatic: lastWrittenGTID == nil
         case .bulk: true
@@ -165,7 +165,7 @@ public final class BatchTransaction {
                 // `checkStillInTransaction`): the next check compares with where the
                 // session is now.
                 step = "read the last written GTID"
-                lastWrittenGTID = try c.queryValue("SELECT WSREP_LAST_WRITTEN_GTID()") ?? ""
+                lastWrittenGTID = try Self.lastWrittenGTID(on: c)
                 lastWrittenGTIDStale = false
                 step = "begin"
             }
@@ -249,14 +249,9 @@ public final class BatchTransaction {
         return try ReadingHistory(connection: c).resumePoints()
     }
 
-    /// `WSREP_LAST_WRITTEN_GTID()` of this session on a Galera node (`wsrep_on`), nil on
-    /// a server that does not replicate with Galera.
-    static func lastWrittenGTID(on c: MariaDBConnection) throws -> String? {
-        // @@wsrep_on is unknown (1193) to a server built without Galera support.
-        let on: String?
-        do { on = try c.queryValue("SELECT @@SESSION.wsrep_on") } catch let e as MariaDBError where e.code.rawValue == 1193 { return nil }
-        guard on == "1" else { return nil }
-        return try c.queryValue("SELECT WSREP_LAST_WRITTEN_GTID()") ?? ""
+    /// The session's last written GTID, on a Galera node.
+    static func lastWrittenGTID(on c: MariaDBConnection) throws -> String {
+        try c.queryValue("SELECT WSREP_LAST_WRITTEN_GTID()") ?? ""
     }
 
     /// After an abort nobody reported, later statements run outside the transaction
@@ -273,7 +268,7 @@ public final class BatchTransaction {
     /// GTID moves. If it did not, COMMIT "succeeded" on a transaction the node had already
     /// aborted.
     private func checkReplicated(on c: MariaDBConnection, before: String) throws {
-        let after = try c.queryValue("SELECT WSREP_LAST_WRITTEN_GTID()") ?? ""
+        let after = try Self.lastWrittenGTID(on: c)
         guard after != before else {
             unreportedAborts += 1
             throw StoreError.unreportedAbort(evidence: "COMMIT returned success, WSREP_LAST_WRITTEN_GTID() still \(before)")

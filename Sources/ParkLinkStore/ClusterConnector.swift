@@ -73,8 +73,8 @@ public final class ClusterConnector: Sendable {
         public var failovers: Int
         public var lastFailover: Failover?
         public var nodes: [NodeReport]
-        /// Whether the last connection made was to a Galera node (`@@wsrep_on`, noted by
-        /// the writer); nil before one was made.
+        /// Whether the last connection made was to a Galera node (a wsrep provider is
+        /// loaded); nil before one was made.
         public var galera: Bool?
 
         /// 1-based position of `current` in the DSN's hosts; nil while not connected.
@@ -132,7 +132,7 @@ public final class ClusterConnector: Sendable {
             do {
                 let c = try Connections.connect(dsn.node(host), profile: p)
                 opened = c
-                let health = Self.health(of: c)
+                let (health, galera) = Self.inspect(c)
                 record(index, health)
                 guard health == .ready else {
                     c.close()
@@ -140,6 +140,7 @@ public final class ClusterConnector: Sendable {
                     continue
                 }
                 try Connections.migrateOnce(c, identity: dsn.databaseIdentity, profile: p)
+                state.withLock { $0.galera = galera }
                 chose(index, after: attempts)
                 return c
             } catch {
@@ -175,15 +176,13 @@ public final class ClusterConnector: Sendable {
         }
     }
 
-    /// What the writer found its connection's node to be (see `Snapshot.galera`).
-    public func noteGalera(_ galera: Bool) {
-        state.withLock { $0.galera = galera }
-    }
-
     /// The connection was closed (after any error, or at the end).
     public func disconnected() {
         state.withLock { $0.current = nil }
     }
+
+    /// `snapshot.galera` without copying the snapshot.
+    public var isGalera: Bool { state.withLock { $0.galera == true } }
 
     public var snapshot: Snapshot {
         state.withLock { s in
@@ -239,24 +238,28 @@ public final class ClusterConnector: Sendable {
 
     /// Asks a freshly opened connection whether its node takes writes. A server without
     /// Galera reports `wsrep_%` too (all OFF, no provider): it is ready when it answers.
-    static func health(of c: MariaDBConnection) -> Health {
+    static func health(of c: MariaDBConnection) -> Health { inspect(c).health }
+
+    /// `health(of:)`, and whether the node is a Galera node (the same status answers both:
+    /// the writer needs to know, see `BatchTransaction.onGalera`).
+    static func inspect(_ c: MariaDBConnection) -> (health: Health, galera: Bool) {
         let rows: [[String?]]
         do {
             rows = try c.query("SHOW STATUS LIKE 'wsrep_%'")
         } catch let e as MariaDBError where e.isConnectionLost {
-            return .unreachable("\(e)")
+            return (.unreachable("\(e)"), false)
         } catch {
-            return .notReady("SHOW STATUS LIKE 'wsrep_%' failed: \(error)")
+            return (.notReady("SHOW STATUS LIKE 'wsrep_%' failed: \(error)"), false)
         }
         var status: [String: String] = [:]
         for row in rows where row.count >= 2 {
             if let k = row[0] { status[k.lowercased()] = row[1] ?? "" }
         }
-        guard let provider = status["wsrep_provider_name"], !provider.isEmpty else { return .ready }
+        guard let provider = status["wsrep_provider_name"], !provider.isEmpty else { return (.ready, false) }
         let ready = status["wsrep_ready"] ?? "", state = status["wsrep_local_state_comment"] ?? ""
-        if ready.uppercased() == "ON" && state == "Synced" { return .ready }
+        if ready.uppercased() == "ON" && state == "Synced" { return (.ready, true) }
         let cluster = status["wsrep_cluster_status"] ?? "?", size = status["wsrep_cluster_size"] ?? "?"
-        return .notReady("wsrep_ready \(ready), state \(state), cluster \(cluster) of \(size) node(s)")
+        return (.notReady("wsrep_ready \(ready), state \(state), cluster \(cluster) of \(size) node(s)"), true)
     }
 }
 
