@@ -115,6 +115,36 @@ struct RollupTests {
         try expectEqualToFullScan(c, "after a refresh from scratch")
     }
 
+    /// Session status counters of rows a connection's statements read (index and scan steps).
+    func rowsRead(_ c: MariaDBConnection) throws -> Int {
+        try count(c, """
+            SELECT SUM(VARIABLE_VALUE) FROM information_schema.SESSION_STATUS
+            WHERE VARIABLE_NAME IN ('HANDLER_READ_FIRST', 'HANDLER_READ_KEY', 'HANDLER_READ_NEXT', 'HANDLER_READ_PREV', 'HANDLER_READ_RND_NEXT')
+            """)
+    }
+
+    /// Migration 7 left `readings` one index, by time: a new reading's 5-minute bucket is
+    /// recomputed from that bucket's rows (a range of `readings_time`), not from the day's
+    /// partition (without a time index the server would read the gateway's whole day).
+    @Test func aNewReadingsBucketIsRecomputedFromThatBucketOnly() throws {
+        let c = try simulatedClockConnection("rollrange")
+        defer { c.close() }
+        // 20,000 readings a fifth of a second apart: 67 minutes, 14 buckets, one day.
+        let rows = stampedRows(20_001, startMs: simulatedDay0Ms + 3_600_000, stepMs: 200)
+        let inserter = ArrayBindingInserter(connection: c, maxBatchSize: 5_000)
+        try insertInTransaction(inserter, Array(rows[..<20_000]), TestSessions([Self.north]))
+        let rollups = ReadingRollups(connection: c)
+        try rollups.refresh()
+        // One more reading, in the last bucket (which holds 1,500 rows).
+        try insertInTransaction(inserter, [rows[20_000]], TestSessions([Self.north]))
+        let before = try rowsRead(c)
+        let refresh = try rollups.refresh()
+        let read = try rowsRead(c) - before
+        #expect(refresh.sessions == 1 && refresh.buckets == 1)
+        #expect(read < 5_000, "read \(read) rows to recompute one bucket of 1,500 readings (the day has 20,001)")
+        try expectEqualToFullScan(c, "after one more reading")
+    }
+
     @Test func aFirstRefreshOverABigTableIsSpreadOverCycles() throws {
         let c = try TestServer.migratedConnection("rollbig")
         defer { c.close() }
