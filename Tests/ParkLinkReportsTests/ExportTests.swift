@@ -88,6 +88,23 @@ struct ExportTests {
         #expect(try export(c, .readings, format: .csv, from: from, to: to, zone: "GW1").rows == inTable - inZone)
     }
 
+    @Test("readings of a short period of a large table stream in key order: no sort, whatever index the table has")
+    func readingsStreamWithoutASort() throws {
+        let c = try TestDatabase.migratedConnection("exportplan")
+        defer { c.close() }
+        try Self.seedReadings(c, 30_000)
+        try c.execute("ANALYZE TABLE readings")
+        // One second of the five minutes: 100 rows. Without the named key the server takes
+        // `readings_time` for it and sorts ("Using filesort"), which for a day of a large
+        // table is a sort on disk before the first row.
+        let statement = try ExportRepository(connection: c).statement(.readings, fromMs: GarageFixture.at(0, 1),
+                                                                      toMs: GarageFixture.at(0, 1) + 1_000, zone: nil)
+        for plan in try c.query("EXPLAIN \(statement)") {
+            let text = plan.map { $0 ?? "" }.joined(separator: " | ")
+            #expect(plan[5] == "PRIMARY" && !text.contains("filesort"), "\(text)")
+        }
+    }
+
     @Test("JSON lines: one object per row, numbers as numbers, NULL as null")
     func readingsJSON() throws {
         let c = try TestDatabase.migratedConnection("exportj")
