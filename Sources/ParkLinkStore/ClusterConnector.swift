@@ -130,7 +130,8 @@ public final class ClusterConnector: Sendable {
             let host = dsn.hosts[index]
             var opened: MariaDBConnection?
             do {
-                let c = try Connections.connect(dsn.node(host), profile: p)
+                let node = dsn.node(host)
+                let c = try Connections.connect(node, profile: p)
                 opened = c
                 let (health, galera) = Self.inspect(c)
                 record(index, health)
@@ -139,7 +140,7 @@ public final class ClusterConnector: Sendable {
                     attempts.append((index, health, NoWritableNode(attempts: [(host.description, health)])))
                     continue
                 }
-                try Connections.migrateOnce(c, identity: dsn.databaseIdentity, profile: p)
+                try Connections.migrateOnce(c, node: node, identity: dsn.databaseIdentity, profile: p)
                 state.withLock { $0.galera = galera }
                 chose(index, after: attempts)
                 return c

@@ -43,6 +43,12 @@ public enum Connections {
         /// account could not.
         public static let reader = Profile(name: "reader", connectTimeout: .seconds(5), readTimeout: .seconds(600),
                                            writeTimeout: .seconds(60), migrates: false)
+        /// The schema migrations, on a connection of their own: a migration may build an
+        /// index of a large `readings` for minutes (migration 7). On the writer's connection
+        /// its 30-s read timeout would cut the client off while the server went on building,
+        /// and every reconnect would then wait on the migration lock its own DDL still held.
+        public static let migration = Profile(name: "migration", connectTimeout: .seconds(5), readTimeout: .seconds(6 * 3_600),
+                                              writeTimeout: .seconds(60), migrates: false)
         /// Tools that read a whole run back (the stress verifier) or hold a lock on purpose.
         public static let tool = Profile(name: "tool", connectTimeout: .seconds(10), readTimeout: .seconds(300),
                                          writeTimeout: .seconds(60), migrates: false)
@@ -64,12 +70,19 @@ public enum Connections {
     /// Databases (host, port, socket, name; every node of a cluster) already migrated by this process.
     private static let migrated = Locked<Set<String>>([])
 
-    /// Migrates through `c` unless the profile does not migrate or this process has done
-    /// so for `identity` (the database of the whole DSN: one cluster is one database).
-    static func migrateOnce(_ c: MariaDBConnection, identity: String, profile: Profile) throws {
+    /// Migrates the database `c` is connected to (`node`: the same server) unless the
+    /// profile does not migrate or this process has done so for `identity` (the database
+    /// of the whole DSN: one cluster is one database). A current schema is seen on `c`
+    /// (no lock, no statement but one SELECT); a migration runs on a `.migration`
+    /// connection of its own.
+    static func migrateOnce(_ c: MariaDBConnection, node: DSN, identity: String, profile: Profile) throws {
         guard profile.migrates else { return }
         if migrated.withLock({ $0.contains(identity) }) { return }
-        _ = try Schema.migrate(c)
+        if try !Schema.isCurrent(c) {
+            let m = try connect(node, profile: .migration)
+            defer { m.close() }
+            _ = try Schema.migrate(m)
+        }
         migrated.withLock { _ = $0.insert(identity) }
     }
 }

@@ -65,6 +65,48 @@ struct SchemaTests {
         #expect(try c.queryValue("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings'") == "InnoDB")
     }
 
+    /// A migration may run far longer than the opening profile's read timeout (migration 7
+    /// builds an index of a large `readings` for minutes): it runs on a connection of its
+    /// own and is waited for to its end. Here the ALTER waits 3 s behind a reader's
+    /// transaction, against a profile that gives up on a read after 1 s.
+    @Test func aMigrationOutlastingTheProfilesReadTimeoutRunsToItsEnd() throws {
+        let dsn = try TestServer.newDatabase("miglong")
+        let setup = try MariaDBConnection(dsn: dsn)
+        defer { setup.close() }
+        try setup.execute(Schema.createMigrationsTable)
+        for migration in SchemaMigrations.all where migration.version <= 6 {
+            for statement in migration.statements { try setup.execute(statement) }
+            try setup.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(migration.version), 'test', UTC_TIMESTAMP(3))")
+        }
+        let holding = DispatchSemaphore(value: 0), released = DispatchSemaphore(value: 0)
+        Thread {
+            MariaDB.threadInit()
+            defer { MariaDB.threadEnd() }
+            guard let reader = try? MariaDBConnection(dsn: dsn) else { holding.signal(); return }
+            defer { reader.close() }
+            _ = try? reader.execute("START TRANSACTION")
+            _ = try? reader.query("SELECT COUNT(*) FROM readings")
+            holding.signal()
+            Thread.sleep(forTimeInterval: 3)
+            _ = try? reader.execute("COMMIT")
+            released.signal()
+        }.start()
+        holding.wait()
+        let impatient = Connections.Profile(name: "impatient", connectTimeout: .seconds(5), readTimeout: .seconds(1),
+                                            writeTimeout: .seconds(5), migrates: true)
+        let started = ContinuousClock.now
+        let c = try ClusterConnector(dsn: dsn).open(profile: impatient)
+        defer { c.close() }
+        let waited = ContinuousClock.now - started
+        released.wait()
+        #expect(waited > .seconds(2), "the ALTER waited behind the reader (\(waited))")
+        #expect(try Schema.appliedVersions(c) == Schema.migrations.map(\.version))
+        #expect(try c.queryValue("""
+            SELECT GROUP_CONCAT(INDEX_NAME ORDER BY INDEX_NAME) FROM information_schema.STATISTICS
+            WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings' AND SEQ_IN_INDEX = 1
+            """) == "PRIMARY,readings_time")
+    }
+
     @Test func concurrentMigrationsApplyEachVersionOnce() throws {
         for _ in 0..<3 {
             let dsn = try TestServer.newDatabase("migc")
