@@ -234,12 +234,13 @@ enum SchemaMigrations {
         ]),
         Migration(version: 6, name: "readings by day, rollups", statements: SchemaMigrations.storageStatements),
         Migration(version: 7, name: "readings indexed by time", statements: [
-            // Every reading paid for a second B-tree entry in (sensor_id, received_at): 500
-            // insertion points in the middle of the index, each splitting pages half-full.
+            // Every reading paid for a second B-tree entry in (sensor_id, received_at), at one
+            // of 500 insertion points (one per sensor) in the middle of the index.
             // One append-only entry by time serves what reads readings by time (rollups of
             // a 5-minute bucket, exports, a user's "the last hour"); per-sensor history over
-            // long ranges is what the rollup tables are for. Measured end to end: +15-20%
-            // readings/s (benchmarks/README.md, "The readings index"). Built online (InnoDB
+            // long ranges is what the rollup tables are for. Measured end to end: the server's
+            // CPU per reading 7.3 → 6.6 µs (median), up to a fifth more readings/s
+            // (benchmarks/README.md, "The readings index"). Built online (InnoDB
             // adds and drops a secondary index in place, writes go on); on a Galera cluster
             // it is DDL in total order and pauses the cluster's writes while it builds.
             """
