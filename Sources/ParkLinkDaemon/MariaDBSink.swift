@@ -115,7 +115,7 @@ extension Pipeline {
     static func resumePoints(dsn: DSN) -> [SessionKey: UInt64] {
         MariaDB.threadInit()
         defer { MariaDB.threadEnd() }
-        guard let c = try? Connections.open(dsn, profile: .interactive) else { return [:] }
+        guard let c = try? Connections.open(dsn, profile: .startup) else { return [:] }
         defer { c.close() }
         return (try? ReadingHistory(connection: c).resumePoints()) ?? [:]
     }

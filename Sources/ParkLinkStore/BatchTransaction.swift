@@ -123,7 +123,7 @@ public final class BatchTransaction {
         disconnect()
         var profile = Connections.Profile.writer
         if let limit { profile.connectTimeout = min(profile.connectTimeout, limit) }
-        let c = try connector.open(profile: profile, within: limit)
+        let c = try connector.open(profile: profile, within: limit, interrupter: interrupter)
         connection = c
         interrupter.attach(c.socketDescriptor)
         // The connector asked the node's wsrep status when it chose it.

@@ -105,10 +105,12 @@ public final class ClusterConnector: Sendable {
 
     /// Connects to the first node that takes writes (see the type's comment).
     /// - Parameter limit: at most this long for all the nodes tried (a shutdown's time left).
+    /// - Parameter interrupter: cuts a schema migration this open runs (it may take minutes).
     /// - Throws: the node's own error for a single host that cannot be reached or refuses;
     ///   for a cluster, the refusal when every node that answered refused (a wrong password
     ///   is wrong on every node), else `NoWritableNode` naming what each node said.
-    public func open(profile: Connections.Profile, within limit: Duration? = nil) throws -> MariaDBConnection {
+    public func open(profile: Connections.Profile, within limit: Duration? = nil,
+                     interrupter: ConnectionInterrupter? = nil) throws -> MariaDBConnection {
         let order = state.withLock { s -> [Int] in
             s.current = nil
             var order = Array(dsn.hosts.indices)
@@ -140,7 +142,7 @@ public final class ClusterConnector: Sendable {
                     attempts.append((index, health, NoWritableNode(attempts: [(host.description, health)])))
                     continue
                 }
-                try Connections.migrateOnce(c, node: node, identity: dsn.databaseIdentity, profile: p)
+                try Connections.migrateOnce(c, node: node, identity: dsn.databaseIdentity, profile: p, interrupter: interrupter)
                 state.withLock { $0.galera = galera }
                 chose(index, after: attempts)
                 return c

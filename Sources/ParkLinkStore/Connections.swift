@@ -43,6 +43,12 @@ public enum Connections {
         /// account could not.
         public static let reader = Profile(name: "reader", connectTimeout: .seconds(5), readTimeout: .seconds(600),
                                            writeTimeout: .seconds(60), migrates: false)
+        /// The daemon's resume points, read before the reader starts. It does not migrate:
+        /// a migration may build an index for minutes, and the gateway must be read
+        /// meanwhile (the writer's connection migrates while the ring and the spool take
+        /// the readings).
+        public static let startup = Profile(name: "startup", connectTimeout: .seconds(3), readTimeout: .seconds(10),
+                                            writeTimeout: .seconds(10), migrates: false)
         /// The schema migrations, on a connection of their own: a migration may build an
         /// index of a large `readings` for minutes (migration 7). On the writer's connection
         /// its 30-s read timeout would cut the client off while the server went on building,
@@ -61,6 +67,16 @@ public enum Connections {
         try ClusterConnector(dsn: dsn).open(profile: profile)
     }
 
+    /// Migrates the DSN's database (through the node that takes writes) on a `.migration`
+    /// connection of its own, for a command whose own connection would give up on a read
+    /// long before a migration that builds an index ends. Returns the versions applied.
+    @discardableResult
+    public static func migrate(_ dsn: DSN) throws -> [Int] {
+        let m = try ClusterConnector(dsn: dsn).open(profile: .migration)
+        defer { m.close() }
+        return try Schema.migrate(m)
+    }
+
     /// A connection to the DSN's first host with the profile's timeouts: no node choice, no migration.
     static func connect(_ dsn: DSN, profile: Profile) throws -> MariaDBConnection {
         try MariaDBConnection(dsn: dsn, connectTimeout: profile.connectTimeout,
@@ -74,13 +90,18 @@ public enum Connections {
     /// profile does not migrate or this process has done so for `identity` (the database
     /// of the whole DSN: one cluster is one database). A current schema is seen on `c`
     /// (no lock, no statement but one SELECT); a migration runs on a `.migration`
-    /// connection of its own.
-    static func migrateOnce(_ c: MariaDBConnection, node: DSN, identity: String, profile: Profile) throws {
+    /// connection of its own, which `interrupter` (the writer's shutdown deadline) can cut.
+    static func migrateOnce(_ c: MariaDBConnection, node: DSN, identity: String, profile: Profile,
+                            interrupter: ConnectionInterrupter? = nil) throws {
         guard profile.migrates else { return }
         if migrated.withLock({ $0.contains(identity) }) { return }
         if try !Schema.isCurrent(c) {
             let m = try connect(node, profile: .migration)
-            defer { m.close() }
+            interrupter?.attach(m.socketDescriptor)
+            defer {
+                interrupter?.detach()
+                m.close()
+            }
             _ = try Schema.migrate(m)
         }
         migrated.withLock { _ = $0.insert(identity) }

@@ -126,6 +126,10 @@ public struct ReadingsUpgrade {
                 \(ReadingPartitions.partitionClause(firstDayMs: first, nowMs: nowMs, daysAhead: settings.daysAhead))
                 """)
         }
+        // The index of migration 7, whatever `readings` had when an interrupted earlier run
+        // made `readings_new` (migration 7 itself touches only `readings`).
+        try c.execute("CREATE INDEX IF NOT EXISTS readings_time ON readings_new (received_at)")
+        try c.execute("DROP INDEX IF EXISTS readings_sensor_time ON readings_new")
         try c.execute("""
             INSERT IGNORE INTO readings_upgrade (id, state, started_at, updated_at)
             VALUES (1, 'copying', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))

@@ -34,8 +34,8 @@ extension DatabaseCommand {
             let state = global.state(config: config)
             let storage = config?.storage ?? ApplianceConfig().storage
             let started = ContinuousClock.now
-            let outcome = withStoredData(reading, config: config, state: state) { c, _ in
-                try Schema.migrate(c)
+            let outcome = withStoredData(reading, config: config, state: state) { c, source in
+                try Connections.migrate(source.dsn)
                 var lastNote = started
                 return try ReadingsUpgrade(connection: c, settings: storage.partitions, chunkRows: chunkRows)
                     .run(nowMs: Int64(Date().timeIntervalSince1970 * 1000)) {

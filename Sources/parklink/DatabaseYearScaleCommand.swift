@@ -26,9 +26,9 @@ extension DatabaseCommand {
             let dsn = resolveDSNOrExit(db, passwordFile: dbPasswordFile)
             MariaDB.initializeLibrary()
             do {
+                try Connections.migrate(dsn)
                 let c = try Connections.open(dsn, profile: .tool)
                 defer { c.close() }
-                try Schema.migrate(c)
                 try c.execute("SET SESSION max_statement_time = 0")
                 let day: Int64 = 86_400_000
                 let endMs = Int64(Date().timeIntervalSince1970 * 1000) / day * day

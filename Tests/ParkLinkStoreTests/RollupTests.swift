@@ -135,13 +135,13 @@ struct RollupTests {
         try insertInTransaction(inserter, Array(rows[..<20_000]), TestSessions([Self.north]))
         let rollups = ReadingRollups(connection: c)
         try rollups.refresh()
-        // One more reading, in the last bucket (which holds 1,500 rows).
+        // One more reading, in the last bucket (02:05-02:10, which holds 500 rows).
         try insertInTransaction(inserter, [rows[20_000]], TestSessions([Self.north]))
         let before = try rowsRead(c)
         let refresh = try rollups.refresh()
         let read = try rowsRead(c) - before
         #expect(refresh.sessions == 1 && refresh.buckets == 1)
-        #expect(read < 5_000, "read \(read) rows to recompute one bucket of 1,500 readings (the day has 20,001)")
+        #expect(read < 5_000, "read \(read) rows to recompute one bucket of 501 readings (the day has 20,001)")
         try expectEqualToFullScan(c, "after one more reading")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ParkLinkProtocol
 import Testing
 
@@ -78,28 +79,36 @@ struct SchemaTests {
             for statement in migration.statements { try setup.execute(statement) }
             try setup.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(migration.version), 'test', UTC_TIMESTAMP(3))")
         }
-        let holding = DispatchSemaphore(value: 0), released = DispatchSemaphore(value: 0)
+        // A reader's open transaction on `readings` holds the table's metadata lock for 3 s;
+        // the migration's index build cannot finish before it commits.
+        let holding = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let releasingAt = Mutex<ContinuousClock.Instant?>(nil)
         Thread {
             MariaDB.threadInit()
-            defer { MariaDB.threadEnd() }
-            guard let reader = try? MariaDBConnection(dsn: dsn) else { holding.signal(); return }
+            defer {
+                MariaDB.threadEnd()
+                done.signal()
+            }
+            var held = false
+            defer { if !held { holding.signal() } }
+            guard let reader = try? MariaDBConnection(dsn: dsn) else { return }
             defer { reader.close() }
-            _ = try? reader.execute("START TRANSACTION")
-            _ = try? reader.query("SELECT COUNT(*) FROM readings")
+            guard (try? reader.execute("START TRANSACTION")) != nil, (try? reader.query("SELECT COUNT(*) FROM readings")) != nil else { return }
+            held = true
             holding.signal()
             Thread.sleep(forTimeInterval: 3)
+            releasingAt.withLock { $0 = ContinuousClock.now }
             _ = try? reader.execute("COMMIT")
-            released.signal()
         }.start()
         holding.wait()
         let impatient = Connections.Profile(name: "impatient", connectTimeout: .seconds(5), readTimeout: .seconds(1),
                                             writeTimeout: .seconds(5), migrates: true)
-        let started = ContinuousClock.now
         let c = try ClusterConnector(dsn: dsn).open(profile: impatient)
         defer { c.close() }
-        let waited = ContinuousClock.now - started
-        released.wait()
-        #expect(waited > .seconds(2), "the ALTER waited behind the reader (\(waited))")
+        let returnedAt = ContinuousClock.now
+        done.wait()
+        let releasing = try #require(releasingAt.withLock { $0 }, "the reader held readings for 3 s")
+        #expect(returnedAt > releasing, "the migration waited for the reader's commit, 3 s past the profile's 1-s read timeout")
         #expect(try Schema.appliedVersions(c) == Schema.migrations.map(\.version))
         #expect(try c.queryValue("""
             SELECT GROUP_CONCAT(INDEX_NAME ORDER BY INDEX_NAME) FROM information_schema.STATISTICS
