@@ -86,6 +86,15 @@ struct UpgradeTests {
         #expect(try Schema.appliedVersions(c) == Schema.migrations.map(\.version))
         #expect(try partitionNames(c).isEmpty)
         #expect(try ReadingPartitions(connection: c).maintain(nowMs: start).partitioned == false)
+        #expect(try secondIndex(c) == "readings_sensor_time", "migration 7 builds no index over a populated table either")
+    }
+
+    /// The name of `readings`' index other than the primary key.
+    func secondIndex(_ c: MariaDBConnection) throws -> String? {
+        try c.queryValue("""
+            SELECT GROUP_CONCAT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS
+            WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings' AND INDEX_NAME <> 'PRIMARY'
+            """)
     }
 
     /// Interrupted after a few chunks and resumed, with a writer inserting all along:
@@ -131,6 +140,7 @@ struct UpgradeTests {
         #expect(written > 0)
         #expect(try partitionNames(c).first == ReadingPartitions.name(day: now - 90 * dayMs))
         #expect(try partitionNames(c).last == "pmax")
+        #expect(try secondIndex(c) == "readings_time", "the moved table has migration 7's index")
         #expect(try count(c, "SELECT COUNT(*) FROM readings") == 21_600 + written)
         #expect(try count(c, "SELECT COUNT(*) FROM (SELECT 1 FROM readings GROUP BY gateway_id, boot_id, seq HAVING COUNT(*) > 1) d") == 0)
         // Every row of the old table is in the new one, with the same values.
