@@ -105,7 +105,7 @@ public final class ClusterConnector: Sendable {
 
     /// Connects to the first node that takes writes (see the type's comment).
     /// - Parameter limit: at most this long for all the nodes tried (a shutdown's time left).
-    /// - Parameter interrupter: cuts a schema migration this open runs (it may take minutes).
+    /// - Parameter interrupter: cuts a schema migration this open runs (its DDL may run long).
     /// - Throws: the node's own error for a single host that cannot be reached or refuses;
     ///   for a cluster, the refusal when every node that answered refused (a wrong password
     ///   is wrong on every node), else `NoWritableNode` naming what each node said.

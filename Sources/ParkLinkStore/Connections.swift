@@ -44,15 +44,14 @@ public enum Connections {
         public static let reader = Profile(name: "reader", connectTimeout: .seconds(5), readTimeout: .seconds(600),
                                            writeTimeout: .seconds(60), migrates: false)
         /// The daemon's resume points, read before the reader starts. It does not migrate:
-        /// a migration may build an index for minutes, and the gateway must be read
-        /// meanwhile (the writer's connection migrates while the ring and the spool take
-        /// the readings).
+        /// a migration's DDL may run long, and the gateway must be read meanwhile (the
+        /// writer's connection migrates while the ring and the spool take the readings).
         public static let startup = Profile(name: "startup", connectTimeout: .seconds(3), readTimeout: .seconds(10),
                                             writeTimeout: .seconds(10), migrates: false)
-        /// The schema migrations, on a connection of their own: a migration may build an
-        /// index of a large `readings` for minutes (migration 7). On the writer's connection
-        /// its 30-s read timeout would cut the client off while the server went on building,
-        /// and every reconnect would then wait on the migration lock its own DDL still held.
+        /// The schema migrations, on a connection of their own: a migration's DDL may run
+        /// long (an index built over a table's rows). On the writer's connection its 30-s
+        /// read timeout would cut the client off while the server went on, and every
+        /// reconnect would then wait on the migration lock its own DDL still held.
         public static let migration = Profile(name: "migration", connectTimeout: .seconds(5), readTimeout: .seconds(6 * 3_600),
                                               writeTimeout: .seconds(60), migrates: false)
         /// Tools that read a whole run back (the stress verifier) or hold a lock on purpose.

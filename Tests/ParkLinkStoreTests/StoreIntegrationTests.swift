@@ -66,9 +66,9 @@ struct SchemaTests {
         #expect(try c.queryValue("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings'") == "InnoDB")
     }
 
-    /// A migration may run far longer than the opening profile's read timeout (migration 7
-    /// builds an index of a large `readings` for minutes): it runs on a connection of its
-    /// own and is waited for to its end. Here the ALTER waits 3 s behind a reader's
+    /// A migration may run far longer than the opening profile's read timeout (DDL that
+    /// builds an index over a table's rows): it runs on a connection of its own and is
+    /// waited for to its end. Here migration 7's index build waits 3 s behind a reader's
     /// transaction, against a profile that gives up on a read after 1 s.
     @Test func aMigrationOutlastingTheProfilesReadTimeoutRunsToItsEnd() throws {
         let dsn = try TestServer.newDatabase("miglong")
