@@ -118,20 +118,16 @@ public final class RingBuffer<Element>: @unchecked Sendable {
         }
         if count < max && !closed && lingerMs > 0 {
             var linger = lingerMs
-            // Still waiting for the count that cuts the linger short.
-            var watching = false
-            if let busy, busy.lingerMs < lingerMs {
-                if count >= busy.count { linger = busy.lingerMs } else { watching = busy.count < max }
-            }
-            consumerWantsCount = watching ? busy!.count : max
-            var deadline = oldestArrivalNs + UInt64(linger) * 1_000_000
+            // The cut that still applies: a busy linger shorter than this one.
+            var cut = busy.flatMap { $0.lingerMs < lingerMs ? $0 : nil }
             while count < max && !closed {
-                if watching && count >= busy!.count {
-                    watching = false
-                    consumerWantsCount = max
-                    deadline = oldestArrivalNs + UInt64(busy!.lingerMs) * 1_000_000
+                if let c = cut, count >= c.count || c.count >= max {
+                    cut = nil
+                    if count >= c.count { linger = c.lingerMs }
                 }
-                if !waitLocked(until: deadline) { break }
+                // Woken at the cut's count while it may still apply, else for a full batch.
+                consumerWantsCount = cut?.count ?? max
+                if !waitLocked(until: oldestArrivalNs + UInt64(linger) * 1_000_000) { break }
             }
         }
         consumerWaiting = false

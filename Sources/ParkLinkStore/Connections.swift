@@ -69,10 +69,15 @@ public enum Connections {
     /// Migrates the DSN's database (through the node that takes writes) on a `.migration`
     /// connection of its own, for a command whose own connection would give up on a read
     /// long before a migration that builds an index ends. Returns the versions applied.
+    /// `interrupter` (the writer's shutdown deadline) can cut it.
     @discardableResult
-    public static func migrate(_ dsn: DSN) throws -> [Int] {
+    public static func migrate(_ dsn: DSN, interrupter: ConnectionInterrupter? = nil) throws -> [Int] {
         let m = try ClusterConnector(dsn: dsn).open(profile: .migration)
-        defer { m.close() }
+        interrupter?.attach(m.socketDescriptor)
+        defer {
+            interrupter?.detach()
+            m.close()
+        }
         return try Schema.migrate(m)
     }
 
@@ -88,21 +93,12 @@ public enum Connections {
     /// Migrates the database `c` is connected to (`node`: the same server) unless the
     /// profile does not migrate or this process has done so for `identity` (the database
     /// of the whole DSN: one cluster is one database). A current schema is seen on `c`
-    /// (no lock, no statement but one SELECT); a migration runs on a `.migration`
-    /// connection of its own, which `interrupter` (the writer's shutdown deadline) can cut.
+    /// (no lock, no statement but one SELECT); a migration runs as `migrate(_:)` does.
     static func migrateOnce(_ c: MariaDBConnection, node: DSN, identity: String, profile: Profile,
                             interrupter: ConnectionInterrupter? = nil) throws {
         guard profile.migrates else { return }
         if migrated.withLock({ $0.contains(identity) }) { return }
-        if try !Schema.isCurrent(c) {
-            let m = try connect(node, profile: .migration)
-            interrupter?.attach(m.socketDescriptor)
-            defer {
-                interrupter?.detach()
-                m.close()
-            }
-            _ = try Schema.migrate(m)
-        }
+        if try !Schema.isCurrent(c) { try migrate(node, interrupter: interrupter) }
         migrated.withLock { _ = $0.insert(identity) }
     }
 }

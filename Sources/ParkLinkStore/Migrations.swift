@@ -251,11 +251,18 @@ enum SchemaMigrations {
             """
             BEGIN NOT ATOMIC
               IF NOT EXISTS (SELECT 1 FROM readings LIMIT 1) THEN
-                CREATE INDEX IF NOT EXISTS readings_time ON readings (received_at);
-                DROP INDEX IF EXISTS readings_sensor_time ON readings;
+                \(readingsTimeIndex(on: "readings").joined(separator: ";\n    "));
               END IF;
             END
             """,
         ]),
     ]
+
+    /// Migration 7's index change on `table` (`readings`, or the upgrade's `readings_new`).
+    static func readingsTimeIndex(on table: String) -> [String] {
+        [
+            "CREATE INDEX IF NOT EXISTS readings_time ON \(table) (received_at)",
+            "DROP INDEX IF EXISTS readings_sensor_time ON \(table)",
+        ]
+    }
 }

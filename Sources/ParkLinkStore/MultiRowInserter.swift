@@ -13,7 +13,11 @@ public final class MultiRowInserter: ReadingBatchInserter {
     private let interner = GatewayIdInterner()
     private static let header: StaticString = "INSERT IGNORE INTO readings (gateway_id, boot_id, seq, sensor_id, received_at, gateway_ms, occupied, distance_cm, voltage_dv, current_ma, power_factor_pct) VALUES "
 
-    public init(connection: MariaDBConnection, rowsPerStatement: Int = 1000) {
+    /// About 100 KB of text a statement: far below `max_allowed_packet`, whatever
+    /// `batch_max_rows` is (the occupancy events' text path uses it too).
+    public static let defaultRowsPerStatement = 1_000
+
+    public init(connection: MariaDBConnection, rowsPerStatement: Int = MultiRowInserter.defaultRowsPerStatement) {
         precondition(rowsPerStatement >= 1, "rowsPerStatement must be at least 1")
         self.connection = connection
         self.rowsPerStatement = rowsPerStatement

@@ -115,14 +115,13 @@ final class OccupancyEventRecorder {
         return inserted
     }
 
-    /// The same rows as multi-row `INSERT IGNORE` text, at most 1,000 rows a statement
-    /// (about 100 KB, as `MultiRowInserter`'s: far below `max_allowed_packet` whatever
-    /// `batch_max_rows` is).
+    /// The same rows as multi-row `INSERT IGNORE` text, as many rows a statement as
+    /// `MultiRowInserter` sends.
     private func recordAsText(_ changes: [OccupancyChange], sessions: some SessionResolving) throws -> Int {
         var cursor = SessionCursor(sessions: sessions, interner: interner)
         var start = 0, inserted = 0
         while start < changes.count {
-            let n = min(1_000, changes.count - start)
+            let n = min(MultiRowInserter.defaultRowsPerStatement, changes.count - start)
             var sql = "INSERT IGNORE INTO occupancy_events (gateway_id, boot_id, seq, sensor_id, zone_id, event, at) VALUES "
             sql.reserveCapacity(sql.utf8.count + n * 96)
             for i in 0..<n {

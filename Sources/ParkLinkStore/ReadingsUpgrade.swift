@@ -128,8 +128,7 @@ public struct ReadingsUpgrade {
         }
         // The index of migration 7, whatever `readings` had when an interrupted earlier run
         // made `readings_new` (migration 7 itself touches only `readings`).
-        try c.execute("CREATE INDEX IF NOT EXISTS readings_time ON readings_new (received_at)")
-        try c.execute("DROP INDEX IF EXISTS readings_sensor_time ON readings_new")
+        for statement in SchemaMigrations.readingsTimeIndex(on: "readings_new") { try c.execute(statement) }
         try c.execute("""
             INSERT IGNORE INTO readings_upgrade (id, state, started_at, updated_at)
             VALUES (1, 'copying', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))
