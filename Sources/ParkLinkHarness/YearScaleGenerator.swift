@@ -51,7 +51,7 @@ public struct YearScaleGenerator {
         let c = connection
         return [
             ("empty the rollups, alerts, sensors and readings", {
-                for t in ["rollup_sensor_5m", "rollup_sensor_hour", "rollup_zone_5m", "rollup_zone_hour", "rollup_progress",
+                for t in ["rollup_sensor_5m", "rollup_sensor_hour", "rollup_zone_5m", "rollup_zone_hour", "rollup_progress", "rollup_seq_ranges",
                           "alerts", "sensors", "readings", "occupancy_events"] {
                     try c.execute("TRUNCATE TABLE \(t)")
                 }

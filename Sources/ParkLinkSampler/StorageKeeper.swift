@@ -56,6 +56,7 @@ final class StorageKeeper {
             let events = upkeep.partitioned
                 ? try OccupancyEventRetention(connection: c).prune(nowMs: nowMs, retentionDays: config.partitions.retentionDays) : 0
             let progress = upkeep.dropped.isEmpty ? 0 : try rollups.pruneProgress()
+            if !upkeep.dropped.isEmpty { try rollups.pruneSeqRanges(nowMs: nowMs, retentionDays: config.partitions.retentionDays) }
             logger.debug("storage: rollups and retention", metadata: [
                 "storage.sessions": "\(refreshed.sessions)", "storage.buckets": "\(refreshed.buckets)", "storage.pruned": "\(pruned)",
                 "storage.events_pruned": "\(events)", "storage.sessions_forgotten": "\(progress)",

@@ -256,6 +256,43 @@ enum SchemaMigrations {
             END
             """,
         ]),
+        Migration(version: 8, name: "readings without a second index, rollups by key", statements: [
+            // The time index was still the server's largest cost per reading after the key:
+            // without it, end to end 166,763–175,469 readings/s against 124,815–140,321/s at
+            // 200,000/s offered (benchmarks/README.md, "The readings index"). The rollups,
+            // its last user in the appliance, now find a bucket's rows by key ranges
+            // recorded in `rollup_seq_ranges` below, and a bucket's arrivals by the same
+            // ranges of `occupancy_events` (same key), so its (gateway, sensor, time) index,
+            // used by nothing else, goes too: a flapping storm (an event per reading) went
+            // from 64,724–66,415 to 81,085 readings/s. Only EMPTY tables lose an index, as in
+            // migrations 6 and 7: a populated table's rollups were computed by time before
+            // any range was recorded, so they go on reading by its time index
+            // (`ReadingRollups` looks at which the table has).
+            """
+            BEGIN NOT ATOMIC
+              IF NOT EXISTS (SELECT 1 FROM readings LIMIT 1) THEN
+                DROP INDEX IF EXISTS readings_time ON readings;
+                DROP INDEX IF EXISTS readings_sensor_time ON readings;
+              END IF;
+              IF NOT EXISTS (SELECT 1 FROM occupancy_events LIMIT 1) THEN
+                DROP INDEX IF EXISTS occupancy_events_sensor_time ON occupancy_events;
+              END IF;
+            END
+            """,
+            // For each gateway boot and 5-minute bucket, the lowest and highest seq the
+            // rollups have rolled there: a bucket's rows are then a few ranges of the
+            // primary key (one per boot that reported in it), whatever the clock did.
+            """
+            CREATE TABLE IF NOT EXISTS rollup_seq_ranges (
+              gateway_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+              bucket_start DATETIME NOT NULL COMMENT 'UTC, start of the 5-minute bucket',
+              boot_id INT UNSIGNED NOT NULL,
+              first_seq INT UNSIGNED NOT NULL,
+              last_seq INT UNSIGNED NOT NULL,
+              PRIMARY KEY (gateway_id, bucket_start, boot_id)
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+        ]),
     ]
 
     /// Migration 7's index change on `table` (`readings`, or the upgrade's `readings_new`).

@@ -7,9 +7,16 @@
 /// from a spool land in old buckets). Rows below `rolled_from` are a backlog (a session
 /// first seen with rows already stored, e.g. after `parklink db partition`), rolled a
 /// chunk per refresh after the new rows. Only the (sensor, bucket) pairs those rows touch are
-/// recomputed, each from ALL its raw rows (`GROUP BY`, `INSERT … ON DUPLICATE KEY
+/// recomputed, each from all its rolled raw rows (`GROUP BY`, `INSERT … ON DUPLICATE KEY
 /// UPDATE`), so a refresh is idempotent: run twice, or by two appliances, the rows are
-/// the same. Hours are sums of their 5-minute rows; zones are sums of their sensors'
+/// the same.
+///
+/// A bucket's rows are found by key: `rollup_seq_ranges` records, for each boot and
+/// bucket, the lowest and highest seq rolled there, and the bucket is read as those
+/// ranges of the primary key. `readings` needs no index by time for it (migration 8 drops
+/// it from a new database: the server's largest cost per reading after the key). A table
+/// that held readings before migration 8 keeps its time index, and its buckets are read by
+/// time, from all their raw rows: its older rows were rolled before any range was recorded. Hours are sums of their 5-minute rows; zones are sums of their sensors'
 /// rows, the zone being the sensor's in `sensors` (kept by the sampler from the zone
 /// map), else its gateway's, as for `stays`. Arrivals come from `occupancy_events`.
 public struct ReadingRollups {
@@ -48,6 +55,7 @@ public struct ReadingRollups {
             rolled["\(g)/\(b)"] = (from, to)
         }
         var result = Refresh()
+        let byKey = try !Self.hasTimeIndex(c)
         // gateway → 5-minute bucket (seconds since 1970 / 300) → sensors touched.
         var touched: [String: [Int64: Set<Int>]] = [:]
         var advanced: [(gateway: String, boot: String, from: UInt64, to: UInt64)] = []
@@ -77,13 +85,19 @@ public struct ReadingRollups {
             }
             guard !ranges.isEmpty else { continue }
             for range in ranges {
+                var seqs: [Int64: ClosedRange<UInt64>] = [:]
                 for t in try c.query("""
-                    SELECT DISTINCT sensor_id, FLOOR(UNIX_TIMESTAMP(received_at) / \(Self.bucketSeconds)) FROM readings
+                    SELECT sensor_id, FLOOR(UNIX_TIMESTAMP(received_at) / \(Self.bucketSeconds)), MIN(seq), MAX(seq) FROM readings
                     WHERE gateway_id = \(try c.quoted(g)) AND boot_id = \(b) AND seq >= \(range.lowerBound) AND seq <= \(range.upperBound)
+                    GROUP BY 1, 2
                     """) {
-                    guard let sensor = t[0].flatMap({ Int($0) }), let bucket = t[1].flatMap({ Int64($0) }) else { continue }
+                    guard let sensor = t[0].flatMap({ Int($0) }), let bucket = t[1].flatMap({ Int64($0) }),
+                          let low = t[2].flatMap({ UInt64($0) }), let high = t[3].flatMap({ UInt64($0) }) else { continue }
                     touched[g, default: [:]][bucket, default: []].insert(sensor)
+                    seqs[bucket] = seqs[bucket].map { min($0.lowerBound, low)...max($0.upperBound, high) } ?? low...high
                 }
+                // Before the buckets are recomputed: they are read through these ranges.
+                try recordSeqRanges(gateway: g, boot: b, seqs)
             }
             advanced.append((g, b, progress.from, progress.to))
             result.sessions += 1
@@ -92,7 +106,7 @@ public struct ReadingRollups {
         var zoneBuckets: Set<Int64> = [], zoneHours: Set<Int64> = []
         for (gateway, buckets) in touched {
             for (bucket, sensors) in buckets {
-                try rollSensors5m(gateway: gateway, bucket: bucket, sensors: sensors)
+                try rollSensors5m(gateway: gateway, bucket: bucket, sensors: sensors, byKey: byKey)
                 hours[gateway, default: [:]][hourOf(bucket), default: []].formUnion(sensors)
                 zoneBuckets.insert(bucket)
                 result.buckets += 1
@@ -128,22 +142,69 @@ public struct ReadingRollups {
 
     static let sumColumns = "readings, occupied_readings, arrivals, voltage_dv_sum, voltage_count, power_w_sum, power_count"
 
-    private func rollSensors5m(gateway: String, bucket: Int64, sensors: Set<Int>) throws {
+    /// Whether `readings` has an index by time: a table that held readings when migration 8
+    /// ran keeps one (`readings_time`, or `readings_sensor_time` from before migration 7).
+    static func hasTimeIndex(_ c: MariaDBConnection) throws -> Bool {
+        try c.queryValue("""
+            SELECT COUNT(*) FROM information_schema.STATISTICS
+            WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings' AND INDEX_NAME IN ('readings_time', 'readings_sensor_time')
+            """) != "0"
+    }
+
+    /// Widens the seq ranges of `boot` in each bucket to hold `seqs` (bucket → lowest and
+    /// highest seq rolled there). Replayed, or run by two appliances, it gives the same rows.
+    private func recordSeqRanges(gateway: String, boot: String, _ seqs: [Int64: ClosedRange<UInt64>]) throws {
+        guard !seqs.isEmpty else { return }
+        let c = connection, g = try c.quoted(gateway)
+        let rows = seqs.sorted { $0.key < $1.key }.map { bucket, range in
+            "(\(g), FROM_UNIXTIME(\(bucket * Self.bucketSeconds)), \(boot), \(range.lowerBound), \(range.upperBound))"
+        }
+        try c.execute("""
+            INSERT INTO rollup_seq_ranges (gateway_id, bucket_start, boot_id, first_seq, last_seq) VALUES \(rows.joined(separator: ", "))
+            ON DUPLICATE KEY UPDATE first_seq = LEAST(first_seq, VALUES(first_seq)), last_seq = GREATEST(last_seq, VALUES(last_seq))
+            """)
+    }
+
+    /// The condition that picks a bucket's rows (of `readings`, or their events in
+    /// `occupancy_events`, which share the key) by their seq ranges; nil: none recorded.
+    private func keyRanges(gateway: String, bucketStart: Int64) throws -> String? {
+        let c = connection
+        let ranges = try c.query("""
+            SELECT boot_id, first_seq, last_seq FROM rollup_seq_ranges
+            WHERE gateway_id = \(try c.quoted(gateway)) AND bucket_start = FROM_UNIXTIME(\(bucketStart))
+            """).compactMap { r -> String? in
+            guard let b = r[0], let first = r[1], let last = r[2] else { return nil }
+            return "(boot_id = \(b) AND seq >= \(first) AND seq <= \(last))"
+        }
+        return ranges.isEmpty ? nil : "(" + ranges.joined(separator: " OR ") + ")"
+    }
+
+    /// Recomputes `sensors`' rows of one 5-minute bucket: by key (the bucket's seq ranges)
+    /// or, where `readings` keeps a time index, by time. The arrivals are counted the same
+    /// way from `occupancy_events`, whose rows share the readings' key and time.
+    private func rollSensors5m(gateway: String, bucket: Int64, sensors: Set<Int>, byKey: Bool) throws {
         let c = connection
         let start = bucket * Self.bucketSeconds
         let from = "FROM_UNIXTIME(\(start))", to = "FROM_UNIXTIME(\(start + Self.bucketSeconds))"
         let g = try c.quoted(gateway), list = sensors.sorted().map(String.init).joined(separator: ",")
+        var rows = "gateway_id = \(g) AND sensor_id IN (\(list))"
+        if byKey {
+            guard let keys = try keyRanges(gateway: gateway, bucketStart: start) else { return }
+            rows += " AND " + keys
+        }
         try c.execute("""
             INSERT INTO rollup_sensor_5m (gateway_id, sensor_id, bucket_start, \(Self.sumColumns))
-            SELECT r.gateway_id, r.sensor_id, \(from), COUNT(*), SUM(r.occupied),
-                   (SELECT COUNT(*) FROM occupancy_events e WHERE e.gateway_id = r.gateway_id AND e.sensor_id = r.sensor_id
-                      AND e.event = 'arrival' AND e.at >= \(from) AND e.at < \(to)),
-                   COALESCE(SUM(r.voltage_dv), 0), COUNT(r.voltage_dv),
-                   COALESCE(SUM(r.voltage_dv * r.current_ma * r.power_factor_pct / 1e6), 0),
-                   COUNT(r.voltage_dv * r.current_ma * r.power_factor_pct)
-            FROM readings r
-            WHERE r.gateway_id = \(g) AND r.sensor_id IN (\(list)) AND r.received_at >= \(from) AND r.received_at < \(to)
-            GROUP BY r.gateway_id, r.sensor_id
+            SELECT \(g), r.sensor_id, \(from), r.n, r.occupied, COALESCE(a.n, 0), r.voltage_dv_sum, r.voltage_count,
+                   r.power_w_sum, r.power_count
+            FROM (SELECT sensor_id, COUNT(*) AS n, SUM(occupied) AS occupied,
+                         COALESCE(SUM(voltage_dv), 0) AS voltage_dv_sum, COUNT(voltage_dv) AS voltage_count,
+                         COALESCE(SUM(voltage_dv * current_ma * power_factor_pct / 1e6), 0) AS power_w_sum,
+                         COUNT(voltage_dv * current_ma * power_factor_pct) AS power_count
+                  FROM readings WHERE \(rows) AND received_at >= \(from) AND received_at < \(to)
+                  GROUP BY sensor_id) r
+            LEFT JOIN (SELECT sensor_id, COUNT(*) AS n FROM occupancy_events
+                       WHERE \(rows) AND event = 'arrival' AND at >= \(from) AND at < \(to)
+                       GROUP BY sensor_id) a ON a.sensor_id = r.sensor_id
             ON DUPLICATE KEY UPDATE \(Self.updateSums)
             """)
     }
@@ -202,6 +263,14 @@ public struct ReadingRollups {
             deleted += try connection.deleteInChunks("DELETE FROM \(table) WHERE bucket_start < \(SQLLiteral.time(cutoff))")
         }
         return deleted
+    }
+
+    /// Forgets the seq ranges of buckets before the first kept day of `readings`: their
+    /// rows are gone, and no row can be stored there again.
+    @discardableResult
+    public func pruneSeqRanges(nowMs: Int64, retentionDays: Int) throws -> Int {
+        let cutoff = ReadingPartitions.firstKeptDayMs(nowMs: nowMs, retentionDays: retentionDays)
+        return try connection.deleteInChunks("DELETE FROM rollup_seq_ranges WHERE bucket_start < \(SQLLiteral.time(cutoff))")
     }
 
     /// Forgets the progress of sessions that have no reading left (their days were dropped

@@ -39,13 +39,14 @@ public enum SchemaCheck {
     static let updated: [(table: String, column: String)] = [
         ("gateway_sessions", "last_hello_at"), ("sensors", "occupied"), ("alerts", "resolved_at"), ("forecasts", "actual"),
         ("overrides", "ended_at"),
-        ("tariffs", "hourly_rate_cents"),
+        ("tariffs", "hourly_rate_cents"), ("rollup_seq_ranges", "last_seq"),
     ]
 
-    /// The tables the storage upkeep deletes from (old rollup rows, a zone bucket rebuilt).
+    /// The tables the storage upkeep deletes from (old rollup rows and seq ranges, a zone
+    /// bucket rebuilt).
     /// Its ALTER and DROP on `readings` cannot be probed: the server checks DDL
     /// privileges when it runs the statement, not when it prepares it.
-    static let deletedFrom: Set<String> = ["rollup_sensor_5m", "rollup_sensor_hour", "rollup_zone_5m", "rollup_zone_hour"]
+    static let deletedFrom: Set<String> = ["rollup_sensor_5m", "rollup_sensor_hour", "rollup_zone_5m", "rollup_zone_hour", "rollup_seq_ranges"]
 
     /// The table each `CREATE TABLE IF NOT EXISTS` statement makes, with the statement.
     static func createdTables(_ migration: Migration) -> [(table: String, statement: String)] {

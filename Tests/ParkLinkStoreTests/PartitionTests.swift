@@ -165,6 +165,10 @@ struct PartitionTests {
         #expect(try count(c, "SELECT COUNT(*) FROM occupancy_events WHERE at < '2026-03-11'") == 0)
         #expect(try rollups.pruneProgress() == 1)
         #expect(try c.query("SELECT gateway_id FROM rollup_progress") == [["gw-kept"]])
+        // The seq ranges of day 0's buckets go with its rows: gw-old's one, gw-kept's first.
+        #expect(try count(c, "SELECT COUNT(*) FROM rollup_seq_ranges") == 3)
+        #expect(try rollups.pruneSeqRanges(nowMs: now, retentionDays: settings.retentionDays) == 2)
+        #expect(try c.query("SELECT gateway_id, first_seq, last_seq FROM rollup_seq_ranges") == [["gw-kept", "50", "99"]])
         // The rollups of day 0 stay, and a refresh after the pruning changes nothing.
         let before = try ParkLinkStoreTests.rollups(c, "5m")
         #expect(before.sensors.count == 60, "20 sensors: gw-old day 0, gw-kept days 0 and 3")

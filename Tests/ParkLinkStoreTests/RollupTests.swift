@@ -76,9 +76,19 @@ struct RollupTests {
         }
     }
 
-    @Test func rollupsEqualAFullScanIncludingLateRows() throws {
-        let c = try TestServer.migratedConnection("rollup")
+    /// The index by time a database that held readings before migration 8 keeps: its
+    /// buckets are read by time instead of by their seq ranges.
+    func keepATimeIndex(_ c: MariaDBConnection, _ keep: Bool) throws {
+        if keep { try c.execute("CREATE INDEX readings_time ON readings (received_at)") }
+        #expect(try ReadingRollups.hasTimeIndex(c) == keep)
+    }
+
+    @Test("rollups equal a full scan, late rows and a clock stepped back included; by key, and by time where a time index is kept",
+          arguments: [false, true])
+    func rollupsEqualAFullScanIncludingLateRows(timeIndex: Bool) throws {
+        let c = try TestServer.migratedConnection("rollup\(timeIndex ? "t" : "k")")
         defer { c.close() }
+        try keepATimeIndex(c, timeIndex)
         let t0 = simulatedDay0Ms + 9 * 3_600_000 + 123
         // Sensors 0–9 of the north gateway are in zone A; the rest count in their gateway's zone.
         for s in 0..<10 {
@@ -109,6 +119,13 @@ struct RollupTests {
         let second = try rollups.refresh()
         #expect(second.sessions == 3)
         try expectEqualToFullScan(c, "after late rows")
+
+        // The south gateway's clock steps back 20 minutes: its next seqs land in buckets
+        // rolled up already, between rows of the same boot.
+        let stepped = stampedRows(300, firstSeq: 4_600, startMs: t0 + 400 + 4_600 * 1_300 - 1_200_000, stepMs: 1_300)
+        try insertInTransaction(inserter, stepped, TestSessions([Self.south]))
+        #expect(try rollups.refresh().sessions == 1)
+        try expectEqualToFullScan(c, "after the clock stepped back")
         // Twice is the same as once.
         try c.execute("DELETE FROM rollup_progress")
         try rollups.refresh()
@@ -123,12 +140,15 @@ struct RollupTests {
             """)
     }
 
-    /// Migration 7 left `readings` one index, by time: a new reading's 5-minute bucket is
-    /// recomputed from that bucket's rows (a range of `readings_time`), not from the day's
-    /// partition (without a time index the server would read the gateway's whole day).
-    @Test func aNewReadingsBucketIsRecomputedFromThatBucketOnly() throws {
-        let c = try simulatedClockConnection("rollrange")
+    /// A new database's `readings` has no index but its key (migration 8): a new reading's
+    /// 5-minute bucket is recomputed from that bucket's rows, found by their seq ranges,
+    /// not from the day's partition (the server would read the gateway's whole day), and
+    /// the same where a time index is kept.
+    @Test(arguments: [false, true])
+    func aNewReadingsBucketIsRecomputedFromThatBucketOnly(timeIndex: Bool) throws {
+        let c = try simulatedClockConnection("rollrange\(timeIndex ? "t" : "k")")
         defer { c.close() }
+        try keepATimeIndex(c, timeIndex)
         // 20,000 readings a fifth of a second apart: 67 minutes, 14 buckets, one day.
         let rows = stampedRows(20_001, startMs: simulatedDay0Ms + 3_600_000, stepMs: 200)
         let inserter = ArrayBindingInserter(connection: c, maxBatchSize: 5_000)
@@ -145,16 +165,19 @@ struct RollupTests {
         try expectEqualToFullScan(c, "after one more reading")
     }
 
-    @Test func aFirstRefreshOverABigTableIsSpreadOverCycles() throws {
-        let c = try TestServer.migratedConnection("rollbig")
+    @Test(arguments: [false, true])
+    func aFirstRefreshOverABigTableIsSpreadOverCycles(timeIndex: Bool) throws {
+        let c = try TestServer.migratedConnection("rollbig\(timeIndex ? "t" : "k")")
         defer { c.close() }
+        try keepATimeIndex(c, timeIndex)
         let rows = stampedRows(3_000, startMs: simulatedDay0Ms, stepMs: 1_000)
         try insertInTransaction(ArrayBindingInserter(connection: c, maxBatchSize: 5_000), rows, TestSessions([Self.north]))
         let rollups = ReadingRollups(connection: c, maxSeqsPerSession: 1_000)
         // Newest first: seqs 2,000–2,999 (a second apart) touch the 5-minute buckets from
-        // the one holding seq 2,000 (seqs 1,800–2,099), each recomputed from all its rows.
+        // the one holding seq 2,000 (seqs 1,800–2,099). By key, a bucket holds the rows
+        // rolled so far; by time, all its rows, backlog included.
         try rollups.refresh()
-        #expect(try count(c, "SELECT SUM(readings) FROM rollup_sensor_5m") == 1_200)
+        #expect(try count(c, "SELECT SUM(readings) FROM rollup_sensor_5m") == (timeIndex ? 1_200 : 1_000))
         var refreshes = 1
         while try rollups.refresh().sessions > 0 { refreshes += 1 }
         #expect(refreshes == 3)
