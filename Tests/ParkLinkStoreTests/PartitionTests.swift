@@ -30,6 +30,13 @@ func rowsIn(_ c: MariaDBConnection, partition: String) throws -> Int {
 
 func count(_ c: MariaDBConnection, _ sql: String) throws -> Int { Int(try c.queryValue(sql) ?? "") ?? -1 }
 
+/// The names of `table`'s indexes (`PRIMARY` for the key), sorted.
+func indexNames(_ c: MariaDBConnection, _ table: String) throws -> [String] {
+    try c.query("""
+        SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '\(table)'
+        """).compactMap { $0[0] }.sorted()
+}
+
 /// A migrated database whose (empty) readings has only the catch-all partition, for a
 /// simulated clock: migration 6 gave it today's days, and the simulated days are in 2026-03.
 func simulatedClockConnection(_ label: String, allowLocalInfile: Bool = false) throws -> MariaDBConnection {

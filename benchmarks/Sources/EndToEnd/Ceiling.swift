@@ -142,7 +142,7 @@ enum KeyShapeCeiling {
             let key = index == 0 ? "gateway_id" : "gateway_key"
             try admin.execute("""
                 CREATE TABLE \(table) (\(keyColumn) \(columns)
-                  PRIMARY KEY (\(key), boot_id, seq), KEY t\(index)_time (received_at)
+                  PRIMARY KEY (\(key), boot_id, seq)
                 ) ENGINE=InnoDB
                 """)
             let batch = StoreCeiling.batch
