@@ -239,12 +239,10 @@ public final class ClusterConnector: Sendable {
         return s * 1_000_000_000 + atto / 1_000_000_000
     }
 
-    /// Asks a freshly opened connection whether its node takes writes. A server without
-    /// Galera reports `wsrep_%` too (all OFF, no provider): it is ready when it answers.
-    static func health(of c: MariaDBConnection) -> Health { inspect(c).health }
-
-    /// `health(of:)`, and whether the node is a Galera node (the same status answers both:
-    /// the writer needs to know, see `BatchTransaction.onGalera`).
+    /// Asks a freshly opened connection whether its node takes writes, and whether it is a
+    /// Galera node (the same status answers both: the writer needs to know, see
+    /// `BatchTransaction.onGalera`). A server without Galera reports `wsrep_%` too (all
+    /// OFF, no provider): it is ready when it answers.
     static func inspect(_ c: MariaDBConnection) -> (health: Health, galera: Bool) {
         let rows: [[String?]]
         do {
