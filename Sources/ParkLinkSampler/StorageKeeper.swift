@@ -55,11 +55,17 @@ final class StorageKeeper {
             // Events go with their readings: not while `readings` keeps every day (unpartitioned).
             let events = upkeep.partitioned
                 ? try OccupancyEventRetention(connection: c).prune(nowMs: nowMs, retentionDays: config.partitions.retentionDays) : 0
-            let progress = upkeep.dropped.isEmpty ? 0 : try rollups.pruneProgress()
-            if !upkeep.dropped.isEmpty { try rollups.pruneSeqRanges(nowMs: nowMs, retentionDays: config.partitions.retentionDays) }
+            // The rollups' bookkeeping of dropped days: sessions without a reading left, and
+            // the seq ranges of buckets before the first kept day.
+            var forgotten = (sessions: 0, ranges: 0)
+            if !upkeep.dropped.isEmpty {
+                forgotten = (try rollups.pruneProgress(),
+                             try rollups.pruneSeqRanges(nowMs: nowMs, retentionDays: config.partitions.retentionDays))
+            }
             logger.debug("storage: rollups and retention", metadata: [
                 "storage.sessions": "\(refreshed.sessions)", "storage.buckets": "\(refreshed.buckets)", "storage.pruned": "\(pruned)",
-                "storage.events_pruned": "\(events)", "storage.sessions_forgotten": "\(progress)",
+                "storage.events_pruned": "\(events)", "storage.sessions_forgotten": "\(forgotten.sessions)",
+                "storage.seq_ranges_forgotten": "\(forgotten.ranges)",
             ])
             return nil
         } catch {

@@ -30,9 +30,10 @@ public struct ExportRepository {
     /// order, which needs no sort), events by `at`, alerts by `created_at`, stays by
     /// `left_at` (the last three in time order).
     ///
-    /// Readings are read through the primary key, named: since migration 7 the optimizer
-    /// would otherwise take `readings_time` for a period that is a small part of the
-    /// table and sort its rows into key order (a day of 43 million rows sorted on disk
+    /// Readings are read through the primary key, named: where `readings` has an index by
+    /// time (migration 7's `readings_time`, kept by a database that held readings at
+    /// migration 8, or added by hand), the optimizer would otherwise take it for a period
+    /// that is a small part of the table and sort its rows into key order (a day of 43 million rows sorted on disk
     /// before the first row is written). In key order the rows stream as the server finds
     /// them, and partition pruning still keeps the scan to the period's days.
     public func statement(_ kind: Kind, fromMs: Int64, toMs: Int64, zone: String?) throws -> String {

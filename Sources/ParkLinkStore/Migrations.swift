@@ -266,8 +266,8 @@ enum SchemaMigrations {
             // used by nothing else, goes too, and so does (zone, time): the appliance asks
             // for a zone as COALESCE(zone_id, gateway_id), which no index serves, within a
             // time range, which `occupancy_events_time` does. A flapping storm (an event per
-            // reading): 64,724–72,341 readings/s with both, 80,390–83,268 without (benchmarks/
-            // README.md, "Migration 8"). Only EMPTY tables lose an index, as in
+            // reading): 64,724–66,415 readings/s with both, 80,390–83,268 with neither
+            // (benchmarks/README.md, "Migration 8"). Only EMPTY tables lose an index, as in
             // migrations 6 and 7: a populated table's rollups were computed by time before
             // any range was recorded, so they go on reading by its time index
             // (`ReadingRollups` looks at which the table has).
@@ -295,6 +295,15 @@ enum SchemaMigrations {
               last_seq INT UNSIGNED NOT NULL,
               PRIMARY KEY (gateway_id, bucket_start, boot_id)
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+            """,
+            // Which of a session's rolled seqs have their ranges recorded: an older parklink
+            // sharing the database (a rolling upgrade of several appliances) rolls rows up
+            // without recording any, and leaves these NULL or behind `rolled_seq`; the next
+            // refresh of this version records them and recomputes their buckets.
+            """
+            ALTER TABLE rollup_progress
+              ADD COLUMN IF NOT EXISTS ranged_from INT UNSIGNED NULL COMMENT 'seqs ranged_from..ranged_seq have their rollup_seq_ranges',
+              ADD COLUMN IF NOT EXISTS ranged_seq INT UNSIGNED NULL
             """,
         ]),
     ]

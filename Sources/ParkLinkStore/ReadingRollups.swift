@@ -15,10 +15,10 @@
 /// bucket, the lowest and highest seq rolled there, and the bucket is read as those
 /// ranges of the primary key. `readings` needs no index by time for it (migration 8 drops
 /// it from a new database: the server's largest cost per reading after the key). A table
-/// that held readings before migration 8 keeps its time index, and its buckets are read by
-/// time, from all their raw rows: its older rows were rolled before any range was recorded. Hours are sums of their 5-minute rows; zones are sums of their sensors'
-/// rows, the zone being the sensor's in `sensors` (kept by the sampler from the zone
-/// map), else its gateway's, as for `stays`. Arrivals come from `occupancy_events`.
+/// that held readings before migration 8 keeps its time index, and its buckets are read
+/// by time, from all their raw rows: its older rows were rolled before any range was
+/// recorded. Rows an older parklink rolled up (`rollup_progress.ranged_*` behind
+/// `rolled_*`) get their ranges, and their buckets are recomputed, at the next refresh.
 public struct ReadingRollups {
     public struct Refresh: Sendable, Equatable {
         /// False: another process of this server held the rollup lock; nothing was done.
@@ -48,17 +48,19 @@ public struct ReadingRollups {
         guard try c.queryValue("SELECT GET_LOCK(\(lock), 0)") == "1" else { return Refresh(ran: false) }
         defer { _ = try? c.query("SELECT RELEASE_LOCK(\(lock))") }
 
-        var rolled: [String: (from: UInt64, to: UInt64)] = [:]
-        for row in try c.query("SELECT gateway_id, boot_id, rolled_from, rolled_seq FROM rollup_progress") {
+        var rolled: [String: SessionProgress] = [:]
+        for row in try c.query("SELECT gateway_id, boot_id, rolled_from, rolled_seq, ranged_from, ranged_seq FROM rollup_progress") {
             guard let g = row[0], let b = row[1], let from = row[2].flatMap({ UInt64($0) }),
                   let to = row[3].flatMap({ UInt64($0) }) else { continue }
-            rolled["\(g)/\(b)"] = (from, to)
+            // NULL: an older parklink rolled this session up and recorded no range.
+            let ranged = row[4].flatMap { UInt64($0) }.flatMap { f in row[5].flatMap { UInt64($0) }.map { (f, $0) } } ?? (to + 1, to)
+            rolled["\(g)/\(b)"] = SessionProgress(from: from, to: to, rangedFrom: ranged.0, rangedTo: ranged.1)
         }
         var result = Refresh()
         let byKey = try !Self.hasTimeIndex(c)
         // gateway → 5-minute bucket (seconds since 1970 / 300) → sensors touched.
         var touched: [String: [Int64: Set<Int>]] = [:]
-        var advanced: [(gateway: String, boot: String, from: UInt64, to: UInt64)] = []
+        var advanced: [(gateway: String, boot: String, progress: SessionProgress)] = []
         let chunk = max(1, maxSeqsPerSession)
         for (session, top) in try SessionScan(connection: c, table: "readings").maxima() {
             let g = session.gatewayId, b = String(session.bootId)
@@ -67,21 +69,37 @@ public struct ReadingRollups {
             // the backlog. Order does not matter to the result: a bucket is recomputed
             // from all its rows.
             var ranges: [ClosedRange<UInt64>] = []
-            var progress: (from: UInt64, to: UInt64)
+            var progress: SessionProgress
             if let p = rolled["\(g)/\(b)"] {
                 progress = p
-                if top > p.to {
+                if byKey {
+                    // Rows rolled up by an older parklink sharing this database, which
+                    // recorded no seq ranges: their ranges are recorded now and their buckets
+                    // recomputed, a chunk per refresh, above the ranged seqs before any new
+                    // row (the ranged seqs stay one interval), below them before the backlog.
+                    if p.rangedTo < p.to {
+                        progress.rangedTo = min(p.to, p.rangedTo + chunk)
+                        ranges.append(p.rangedTo + 1...progress.rangedTo)
+                    } else if p.rangedFrom > p.from {
+                        progress.rangedFrom = max(p.from, p.rangedFrom > chunk ? p.rangedFrom - chunk : 0)
+                        ranges.append(progress.rangedFrom...p.rangedFrom - 1)
+                    }
+                }
+                if top > p.to, !byKey || progress.rangedTo == p.to {
                     progress.to = min(top, p.to + chunk)
                     ranges.append(p.to + 1...progress.to)
+                    if progress.rangedTo == p.to { progress.rangedTo = progress.to }
+                }
+                if progress.from > 0, !byKey || progress.rangedFrom == p.from {
+                    let low = progress.from > chunk ? progress.from - chunk : 0
+                    ranges.append(low...progress.from - 1)
+                    if progress.rangedFrom == progress.from { progress.rangedFrom = low }
+                    progress.from = low
                 }
             } else {
-                progress = (top + 1 > chunk ? top + 1 - chunk : 0, top)
-                ranges.append(progress.from...top)
-            }
-            if progress.from > 0, rolled["\(g)/\(b)"] != nil {
-                let low = progress.from > chunk ? progress.from - chunk : 0
-                ranges.append(low...progress.from - 1)
-                progress.from = low
+                let from = top + 1 > chunk ? top + 1 - chunk : 0
+                progress = SessionProgress(from: from, to: top, rangedFrom: from, rangedTo: top)
+                ranges.append(from...top)
             }
             guard !ranges.isEmpty else { continue }
             for range in ranges {
@@ -99,7 +117,7 @@ public struct ReadingRollups {
                 // Before the buckets are recomputed: they are read through these ranges.
                 try recordSeqRanges(gateway: g, boot: b, seqs)
             }
-            advanced.append((g, b, progress.from, progress.to))
+            advanced.append((g, b, progress))
             result.sessions += 1
         }
         var hours: [String: [Int64: Set<Int>]] = [:]
@@ -121,14 +139,25 @@ public struct ReadingRollups {
         for bucket in zoneBuckets { try rollZones(from: "rollup_sensor_5m", into: "rollup_zone_5m", start: bucket * Self.bucketSeconds) }
         for hour in zoneHours { try rollZones(from: "rollup_sensor_hour", into: "rollup_zone_hour", start: hour * Self.bucketSeconds) }
         for a in advanced {
+            let p = a.progress
             try c.execute("""
-                INSERT INTO rollup_progress (gateway_id, boot_id, rolled_from, rolled_seq, updated_at)
-                VALUES (\(try c.quoted(a.gateway)), \(a.boot), \(a.from), \(a.to), UTC_TIMESTAMP(3))
+                INSERT INTO rollup_progress (gateway_id, boot_id, rolled_from, rolled_seq, ranged_from, ranged_seq, updated_at)
+                VALUES (\(try c.quoted(a.gateway)), \(a.boot), \(p.from), \(p.to), \(p.rangedFrom), \(p.rangedTo), UTC_TIMESTAMP(3))
                 ON DUPLICATE KEY UPDATE rolled_seq = GREATEST(rolled_seq, VALUES(rolled_seq)),
-                  rolled_from = LEAST(rolled_from, VALUES(rolled_from)), updated_at = VALUES(updated_at)
+                  rolled_from = LEAST(rolled_from, VALUES(rolled_from)), ranged_from = VALUES(ranged_from),
+                  ranged_seq = VALUES(ranged_seq), updated_at = VALUES(updated_at)
                 """)
         }
         return result
+    }
+
+    /// How far one session is rolled up (`from...to`), and the part of that whose seq
+    /// ranges are recorded (`rangedFrom...rangedTo`, empty when `rangedFrom > rangedTo`).
+    struct SessionProgress {
+        var from: UInt64
+        var to: UInt64
+        var rangedFrom: UInt64
+        var rangedTo: UInt64
     }
 
     /// The 5-minute bucket that starts the hour of `bucket`.
@@ -187,26 +216,31 @@ public struct ReadingRollups {
         let start = bucket * Self.bucketSeconds
         let from = "FROM_UNIXTIME(\(start))", to = "FROM_UNIXTIME(\(start + Self.bucketSeconds))"
         let g = try c.quoted(gateway), list = sensors.sorted().map(String.init).joined(separator: ",")
-        var rows = "gateway_id = \(g) AND sensor_id IN (\(list))"
-        if byKey {
-            guard let keys = try keyRanges(gateway: gateway, bucketStart: start) else { return }
-            rows += " AND " + keys
+        // The ranges are read in the transaction that writes the rows: on a Galera cluster
+        // (where the rollup lock is one node's) a refresh that widened them and wrote the
+        // bucket meanwhile makes this one fail certification instead of being overwritten.
+        try c.transaction {
+            var rows = "gateway_id = \(g) AND sensor_id IN (\(list))"
+            if byKey {
+                guard let keys = try keyRanges(gateway: gateway, bucketStart: start) else { return }
+                rows += " AND " + keys
+            }
+            try c.execute("""
+                INSERT INTO rollup_sensor_5m (gateway_id, sensor_id, bucket_start, \(Self.sumColumns))
+                SELECT \(g), r.sensor_id, \(from), r.n, r.occupied, COALESCE(a.n, 0), r.voltage_dv_sum, r.voltage_count,
+                       r.power_w_sum, r.power_count
+                FROM (SELECT sensor_id, COUNT(*) AS n, SUM(occupied) AS occupied,
+                             COALESCE(SUM(voltage_dv), 0) AS voltage_dv_sum, COUNT(voltage_dv) AS voltage_count,
+                             COALESCE(SUM(voltage_dv * current_ma * power_factor_pct / 1e6), 0) AS power_w_sum,
+                             COUNT(voltage_dv * current_ma * power_factor_pct) AS power_count
+                      FROM readings WHERE \(rows) AND received_at >= \(from) AND received_at < \(to)
+                      GROUP BY sensor_id) r
+                LEFT JOIN (SELECT sensor_id, COUNT(*) AS n FROM occupancy_events
+                           WHERE \(rows) AND event = 'arrival' AND at >= \(from) AND at < \(to)
+                           GROUP BY sensor_id) a ON a.sensor_id = r.sensor_id
+                ON DUPLICATE KEY UPDATE \(Self.updateSums)
+                """)
         }
-        try c.execute("""
-            INSERT INTO rollup_sensor_5m (gateway_id, sensor_id, bucket_start, \(Self.sumColumns))
-            SELECT \(g), r.sensor_id, \(from), r.n, r.occupied, COALESCE(a.n, 0), r.voltage_dv_sum, r.voltage_count,
-                   r.power_w_sum, r.power_count
-            FROM (SELECT sensor_id, COUNT(*) AS n, SUM(occupied) AS occupied,
-                         COALESCE(SUM(voltage_dv), 0) AS voltage_dv_sum, COUNT(voltage_dv) AS voltage_count,
-                         COALESCE(SUM(voltage_dv * current_ma * power_factor_pct / 1e6), 0) AS power_w_sum,
-                         COUNT(voltage_dv * current_ma * power_factor_pct) AS power_count
-                  FROM readings WHERE \(rows) AND received_at >= \(from) AND received_at < \(to)
-                  GROUP BY sensor_id) r
-            LEFT JOIN (SELECT sensor_id, COUNT(*) AS n FROM occupancy_events
-                       WHERE \(rows) AND event = 'arrival' AND at >= \(from) AND at < \(to)
-                       GROUP BY sensor_id) a ON a.sensor_id = r.sensor_id
-            ON DUPLICATE KEY UPDATE \(Self.updateSums)
-            """)
     }
 
     private func rollSensorsHour(gateway: String, hourBucket: Int64, sensors: Set<Int>) throws {

@@ -124,12 +124,47 @@ struct RollupTests {
         // rolled up already, between rows of the same boot.
         let stepped = stampedRows(300, firstSeq: 4_600, startMs: t0 + 400 + 4_600 * 1_300 - 1_200_000, stepMs: 1_300)
         try insertInTransaction(inserter, stepped, TestSessions([Self.south]))
+        try recordArrivals(c, Self.south, stepped)
         #expect(try rollups.refresh().sessions == 1)
         try expectEqualToFullScan(c, "after the clock stepped back")
         // Twice is the same as once.
         try c.execute("DELETE FROM rollup_progress")
         try rollups.refresh()
         try expectEqualToFullScan(c, "after a refresh from scratch")
+    }
+
+    /// A rolling upgrade of appliances sharing one database: an older parklink rolls rows up
+    /// and records no seq ranges (it knows nothing of them). The next refresh of this
+    /// version records them, a chunk at a time, and recomputes their buckets, before it
+    /// rolls up anything newer.
+    @Test func rowsRolledUpByAnOlderParklinkGetTheirRangesAndBuckets() throws {
+        let c = try TestServer.migratedConnection("rollolder")
+        defer { c.close() }
+        let inserter = ArrayBindingInserter(connection: c, maxBatchSize: 5_000)
+        let rows = stampedRows(3_000, startMs: simulatedDay0Ms + 3_600_000, stepMs: 1_000)
+        let rollups = ReadingRollups(connection: c, maxSeqsPerSession: 400)
+        try insertInTransaction(inserter, Array(rows[..<1_000]), TestSessions([Self.north]))
+        while try rollups.refresh().sessions > 0 {}
+        try expectEqualToFullScan(c, "before the older parklink")
+        // The older parklink rolls up seqs 1,000–1,999 (its rollup rows are left out here:
+        // this version must recompute those buckets itself), and all of another session.
+        try insertInTransaction(inserter, Array(rows[1_000..<2_000]), TestSessions([Self.north]))
+        try c.execute("UPDATE rollup_progress SET rolled_seq = 1999")
+        let other = stampedRows(600, startMs: simulatedDay0Ms + 3_600_500, stepMs: 1_000)
+        try insertInTransaction(inserter, other, TestSessions([Self.south]))
+        try c.execute("""
+            INSERT INTO rollup_progress (gateway_id, boot_id, rolled_from, rolled_seq, updated_at)
+            VALUES ('gw-south', 4, 0, 599, UTC_TIMESTAMP(3))
+            """)
+        try insertInTransaction(inserter, Array(rows[2_000...]), TestSessions([Self.north]))
+        var refreshes = 0
+        while try rollups.refresh().sessions > 0 { refreshes += 1 }
+        // North: 1,000 seqs to range, 400 a refresh; the third refresh ranges the last 200 and
+        // rolls up the first 400 new seqs, two more the other 600. South's 600 meanwhile.
+        #expect(refreshes == 5)
+        try expectEqualToFullScan(c, "after this version caught up")
+        #expect(try c.query("SELECT rolled_from, rolled_seq, ranged_from, ranged_seq FROM rollup_progress ORDER BY gateway_id")
+                == [["0", "2999", "0", "2999"], ["0", "599", "0", "599"]])
     }
 
     /// Session status counters of rows a connection's statements read (index and scan steps).
