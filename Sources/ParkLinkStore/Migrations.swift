@@ -296,13 +296,16 @@ enum SchemaMigrations {
               PRIMARY KEY (gateway_id, bucket_start, boot_id)
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
             """,
-            // Which of a session's rolled seqs have their ranges recorded: an older parklink
-            // sharing the database (a rolling upgrade of several appliances) rolls rows up
-            // without recording any, and leaves these NULL or behind `rolled_seq`; the next
-            // refresh of this version records them and recomputes their buckets.
+        ]),
+        Migration(version: 9, name: "rollup progress: the seqs whose ranges are recorded", statements: [
+            // Which of a session's rolled seqs have their ranges in `rollup_seq_ranges`: an
+            // older parklink sharing the database (a rolling upgrade of several appliances)
+            // rolls rows up without recording any and leaves these NULL or behind
+            // `rolled_*`; the refreshes of this version record them and recompute their
+            // buckets. NULL on every row here: the first refreshes record them all.
             """
             ALTER TABLE rollup_progress
-              ADD COLUMN IF NOT EXISTS ranged_from INT UNSIGNED NULL COMMENT 'seqs ranged_from..ranged_seq have their rollup_seq_ranges',
+              ADD COLUMN IF NOT EXISTS ranged_from INT UNSIGNED NULL COMMENT 'seqs ranged_from..ranged_seq have their rollup_seq_ranges; NULL: none',
               ADD COLUMN IF NOT EXISTS ranged_seq INT UNSIGNED NULL
             """,
         ]),

@@ -17,8 +17,9 @@
 /// it from a new database: the server's largest cost per reading after the key). A table
 /// that held readings before migration 8 keeps its time index, and its buckets are read
 /// by time, from all their raw rows: its older rows were rolled before any range was
-/// recorded. Rows an older parklink rolled up (`rollup_progress.ranged_*` behind
-/// `rolled_*`) get their ranges, and their buckets are recomputed, at the next refresh.
+/// recorded. Rows rolled up without ranges (by an older parklink sharing the database:
+/// `rollup_progress.ranged_*` NULL or within `rolled_*`) get them, and their buckets are
+/// recomputed, a chunk per refresh (by key only: by time they are not needed).
 public struct ReadingRollups {
     public struct Refresh: Sendable, Equatable {
         /// False: another process of this server held the rollup lock; nothing was done.
@@ -52,16 +53,20 @@ public struct ReadingRollups {
         for row in try c.query("SELECT gateway_id, boot_id, rolled_from, rolled_seq, ranged_from, ranged_seq FROM rollup_progress") {
             guard let g = row[0], let b = row[1], let from = row[2].flatMap({ UInt64($0) }),
                   let to = row[3].flatMap({ UInt64($0) }) else { continue }
-            // NULL: an older parklink rolled this session up and recorded no range.
-            let ranged = row[4].flatMap { UInt64($0) }.flatMap { f in row[5].flatMap { UInt64($0) }.map { (f, $0) } } ?? (to + 1, to)
-            rolled["\(g)/\(b)"] = SessionProgress(from: from, to: to, rangedFrom: ranged.0, rangedTo: ranged.1)
+            // NULL: an older parklink rolled this session up and recorded no range. Kept
+            // within the rolled seqs (a hand-edited `rolled_*` must not stall the session).
+            let ranged = row[4].flatMap { UInt64($0) }.flatMap { f in row[5].flatMap { UInt64($0) }.map { (f, $0) } }
+            let rangedFrom = max(from, ranged?.0 ?? to + 1), rangedTo = min(to, ranged?.1 ?? to)
+            rolled["\(g)/\(b)"] = rangedFrom <= rangedTo
+                ? SessionProgress(from: from, to: to, rangedFrom: rangedFrom, rangedTo: rangedTo)
+                : SessionProgress(from: from, to: to, rangedFrom: to + 1, rangedTo: to)
         }
         var result = Refresh()
         let byKey = try !Self.hasTimeIndex(c)
         // gateway → 5-minute bucket (seconds since 1970 / 300) → sensors touched.
         var touched: [String: [Int64: Set<Int>]] = [:]
         var advanced: [(gateway: String, boot: String, progress: SessionProgress)] = []
-        let chunk = max(1, maxSeqsPerSession)
+        let chunk = min(max(1, maxSeqsPerSession), UInt64(UInt32.max))
         for (session, top) in try SessionScan(connection: c, table: "readings").maxima() {
             let g = session.gatewayId, b = String(session.bootId)
             // The newest rows first, then (a session first seen with a backlog, e.g. after
@@ -140,9 +145,10 @@ public struct ReadingRollups {
         for hour in zoneHours { try rollZones(from: "rollup_sensor_hour", into: "rollup_zone_hour", start: hour * Self.bucketSeconds) }
         for a in advanced {
             let p = a.progress
+            let ranged = p.rangedFrom <= p.rangedTo ? (String(p.rangedFrom), String(p.rangedTo)) : ("NULL", "NULL")
             try c.execute("""
                 INSERT INTO rollup_progress (gateway_id, boot_id, rolled_from, rolled_seq, ranged_from, ranged_seq, updated_at)
-                VALUES (\(try c.quoted(a.gateway)), \(a.boot), \(p.from), \(p.to), \(p.rangedFrom), \(p.rangedTo), UTC_TIMESTAMP(3))
+                VALUES (\(try c.quoted(a.gateway)), \(a.boot), \(p.from), \(p.to), \(ranged.0), \(ranged.1), UTC_TIMESTAMP(3))
                 ON DUPLICATE KEY UPDATE rolled_seq = GREATEST(rolled_seq, VALUES(rolled_seq)),
                   rolled_from = LEAST(rolled_from, VALUES(rolled_from)), ranged_from = VALUES(ranged_from),
                   ranged_seq = VALUES(ranged_seq), updated_at = VALUES(updated_at)
@@ -200,7 +206,7 @@ public struct ReadingRollups {
         let c = connection
         let ranges = try c.query("""
             SELECT boot_id, first_seq, last_seq FROM rollup_seq_ranges
-            WHERE gateway_id = \(try c.quoted(gateway)) AND bucket_start = FROM_UNIXTIME(\(bucketStart))
+            WHERE gateway_id = \(try c.quoted(gateway)) AND bucket_start = FROM_UNIXTIME(\(bucketStart)) FOR UPDATE
             """).compactMap { r -> String? in
             guard let b = r[0], let first = r[1], let last = r[2] else { return nil }
             return "(boot_id = \(b) AND seq >= \(first) AND seq <= \(last))"
@@ -216,9 +222,10 @@ public struct ReadingRollups {
         let start = bucket * Self.bucketSeconds
         let from = "FROM_UNIXTIME(\(start))", to = "FROM_UNIXTIME(\(start + Self.bucketSeconds))"
         let g = try c.quoted(gateway), list = sensors.sorted().map(String.init).joined(separator: ",")
-        // The ranges are read in the transaction that writes the rows: on a Galera cluster
-        // (where the rollup lock is one node's) a refresh that widened them and wrote the
-        // bucket meanwhile makes this one fail certification instead of being overwritten.
+        // The ranges are read, locked, in the transaction that writes the rows: on a Galera
+        // cluster (where the rollup lock is one node's) another node's refresh that widens
+        // them meanwhile aborts this one (a replicated write on a locked row), which then
+        // fails, instead of writing the bucket from the ranges it read before.
         try c.transaction {
             var rows = "gateway_id = \(g) AND sensor_id IN (\(list))"
             if byKey {
