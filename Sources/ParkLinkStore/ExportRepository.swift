@@ -33,8 +33,8 @@ public struct ExportRepository {
     /// Readings are read through the primary key, named: where `readings` has an index by
     /// time (migration 7's `readings_time`, kept by a database that held readings at
     /// migration 8, or added by hand), the optimizer would otherwise take it for a period
-    /// that is a small part of the table and sort its rows into key order (a day of 43 million rows sorted on disk
-    /// before the first row is written). In key order the rows stream as the server finds
+    /// that is a small part of the table and sort its rows into key order (a day of 43
+    /// million rows sorted on disk before the first row is written). In key order the rows stream as the server finds
     /// them, and partition pruning still keeps the scan to the period's days.
     public func statement(_ kind: Kind, fromMs: Int64, toMs: Int64, zone: String?) throws -> String {
         let from = SQLLiteral.time(fromMs), to = SQLLiteral.time(toMs)

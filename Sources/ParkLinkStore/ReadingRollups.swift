@@ -6,10 +6,12 @@
 /// are exactly the ones not yet rolled, even when they were received hours ago (late rows
 /// from a spool land in old buckets). Rows below `rolled_from` are a backlog (a session
 /// first seen with rows already stored, e.g. after `parklink db partition`), rolled a
-/// chunk per refresh after the new rows. Only the (sensor, bucket) pairs those rows touch are
-/// recomputed, each from all its rolled raw rows (`GROUP BY`, `INSERT … ON DUPLICATE KEY
+/// chunk per refresh after the new rows. Only the (sensor, bucket) pairs those rows touch
+/// are recomputed, each from all its rolled raw rows (`GROUP BY`, `INSERT … ON DUPLICATE KEY
 /// UPDATE`), so a refresh is idempotent: run twice, or by two appliances, the rows are
-/// the same.
+/// the same. Hours are sums of their 5-minute rows; zones are sums of their sensors'
+/// rows, the zone being the sensor's in `sensors` (kept by the sampler from the zone
+/// map), else its gateway's, as for `stays`. Arrivals come from `occupancy_events`.
 ///
 /// A bucket's rows are found by key: `rollup_seq_ranges` records, for each boot and
 /// bucket, the lowest and highest seq rolled there, and the bucket is read as those
@@ -72,7 +74,7 @@ public struct ReadingRollups {
             // The newest rows first, then (a session first seen with a backlog, e.g. after
             // an upgrade) older ones a chunk at a time, so recent buckets never wait for
             // the backlog. Order does not matter to the result: a bucket is recomputed
-            // from all its rows.
+            // from all its rolled rows.
             var ranges: [ClosedRange<UInt64>] = []
             var progress: SessionProgress
             if let p = rolled["\(g)/\(b)"] {
