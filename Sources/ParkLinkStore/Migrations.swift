@@ -311,6 +311,9 @@ enum SchemaMigrations {
         ]),
     ]
 
+    /// The indexes by time `readings` may have: migration 7's, and the one before it.
+    static let readingsTimeIndexNames = ["readings_time", "readings_sensor_time"]
+
     /// Migration 7's index change on `table` (`readings`, or the upgrade's `readings_new`).
     static func readingsTimeIndex(on table: String) -> [String] {
         [

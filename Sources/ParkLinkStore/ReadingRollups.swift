@@ -57,11 +57,11 @@ public struct ReadingRollups {
                   let to = row[3].flatMap({ UInt64($0) }) else { continue }
             // NULL: an older parklink rolled this session up and recorded no range. Kept
             // within the rolled seqs (a hand-edited `rolled_*` must not stall the session).
-            let ranged = row[4].flatMap { UInt64($0) }.flatMap { f in row[5].flatMap { UInt64($0) }.map { (f, $0) } }
-            let rangedFrom = max(from, ranged?.0 ?? to + 1), rangedTo = min(to, ranged?.1 ?? to)
-            rolled["\(g)/\(b)"] = rangedFrom <= rangedTo
-                ? SessionProgress(from: from, to: to, rangedFrom: rangedFrom, rangedTo: rangedTo)
-                : SessionProgress(from: from, to: to, rangedFrom: to + 1, rangedTo: to)
+            var p = SessionProgress(from: from, to: to, rangedFrom: to + 1, rangedTo: to)
+            if let f = row[4].flatMap({ UInt64($0) }), let t = row[5].flatMap({ UInt64($0) }), max(from, f) <= min(to, t) {
+                (p.rangedFrom, p.rangedTo) = (max(from, f), min(to, t))
+            }
+            rolled["\(g)/\(b)"] = p
         }
         var result = Refresh()
         let byKey = try !Self.hasTimeIndex(c)
@@ -109,8 +109,9 @@ public struct ReadingRollups {
                 ranges.append(from...top)
             }
             guard !ranges.isEmpty else { continue }
+            // Bucket → the lowest and highest seq of this session's rows rolled there.
+            var seqs: [Int64: ClosedRange<UInt64>] = [:]
             for range in ranges {
-                var seqs: [Int64: ClosedRange<UInt64>] = [:]
                 for t in try c.query("""
                     SELECT sensor_id, FLOOR(UNIX_TIMESTAMP(received_at) / \(Self.bucketSeconds)), MIN(seq), MAX(seq) FROM readings
                     WHERE gateway_id = \(try c.quoted(g)) AND boot_id = \(b) AND seq >= \(range.lowerBound) AND seq <= \(range.upperBound)
@@ -121,9 +122,10 @@ public struct ReadingRollups {
                     touched[g, default: [:]][bucket, default: []].insert(sensor)
                     seqs[bucket] = seqs[bucket].map { min($0.lowerBound, low)...max($0.upperBound, high) } ?? low...high
                 }
-                // Before the buckets are recomputed: they are read through these ranges.
-                try recordSeqRanges(gateway: g, boot: b, seqs)
             }
+            // Before the buckets are recomputed: they are read through these ranges. One
+            // statement a session (its ranges this refresh all lie among its rolled seqs).
+            try recordSeqRanges(gateway: g, boot: b, seqs)
             advanced.append((g, b, progress))
             result.sessions += 1
         }
@@ -147,7 +149,7 @@ public struct ReadingRollups {
         for hour in zoneHours { try rollZones(from: "rollup_sensor_hour", into: "rollup_zone_hour", start: hour * Self.bucketSeconds) }
         for a in advanced {
             let p = a.progress
-            let ranged = p.rangedFrom <= p.rangedTo ? (String(p.rangedFrom), String(p.rangedTo)) : ("NULL", "NULL")
+            let ranged = p.rangedIsEmpty ? ("NULL", "NULL") : (String(p.rangedFrom), String(p.rangedTo))
             try c.execute("""
                 INSERT INTO rollup_progress (gateway_id, boot_id, rolled_from, rolled_seq, ranged_from, ranged_seq, updated_at)
                 VALUES (\(try c.quoted(a.gateway)), \(a.boot), \(p.from), \(p.to), \(ranged.0), \(ranged.1), UTC_TIMESTAMP(3))
@@ -166,6 +168,7 @@ public struct ReadingRollups {
         var to: UInt64
         var rangedFrom: UInt64
         var rangedTo: UInt64
+        var rangedIsEmpty: Bool { rangedFrom > rangedTo }
     }
 
     /// The 5-minute bucket that starts the hour of `bucket`.
@@ -184,7 +187,8 @@ public struct ReadingRollups {
     static func hasTimeIndex(_ c: MariaDBConnection) throws -> Bool {
         try c.queryValue("""
             SELECT COUNT(*) FROM information_schema.STATISTICS
-            WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings' AND INDEX_NAME IN ('readings_time', 'readings_sensor_time')
+            WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'readings'
+              AND INDEX_NAME IN (\(SchemaMigrations.readingsTimeIndexNames.map { "'\($0)'" }.joined(separator: ", ")))
             """) != "0"
     }
 
