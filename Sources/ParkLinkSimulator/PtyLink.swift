@@ -24,15 +24,8 @@ struct PtyLink {
     /// What the host opens: the symlink if there is one, else the pty itself.
     var devicePath: String { linkPath ?? pty.followerPath }
 
-    /// Bytes the host has not read yet, as far as the follower's line discipline knows
-    /// (the kernel's flip buffers can hold more; see `TransmitBuffer.kernelAllowance`).
-    /// The corresponding C call is `ioctl(FIONREAD)` on the follower.
-    func unreadBytes() -> Int {
-        guard pty.followerKeeper.isOpen else { return 0 }
-        var count: Int32 = 0
-        guard parklink_ioctl_fionread(pty.followerKeeper.raw, &count) == 0 else { return 0 }
-        return Int(count)
-    }
+    /// Bytes the host has not read yet (exact: see `PseudoTerminal.unreadByFollower`).
+    func unreadBytes() -> Int { pty.unreadByFollower() ?? 0 }
 
     /// The cable comes out: the link vanishes and the host's reads fail (EIO, POLLHUP).
     func hangUp() {

@@ -7,40 +7,30 @@ extension SimulatorEngine {
     // MARK: - Hanging up
 
     /// Whether the host has read everything written: nothing queued here and nothing
-    /// in the follower's input queue for three ticks running (the kernel moves bytes
-    /// from its flip buffers into that queue asynchronously, so one look is not enough).
-    mutating func hostHasReadEverything() -> Bool {
-        if tx.isEmpty && link.unreadBytes() == 0 {
-            quietTicks += 1
-        } else {
-            quietTicks = 0
-        }
-        return quietTicks >= 3
+    /// unread in the kernel (an exact look, flip buffers included: see
+    /// `PseudoTerminal.unreadByFollower`).
+    func hostHasReadEverything() -> Bool {
+        tx.isEmpty && link.unreadBytes() == 0
     }
 
-    /// The pty goes away: what is queued is lost; what the kernel may still hold is
-    /// uncertain unless the host was seen to read everything.
+    /// The pty goes away: what is queued is lost; what the kernel still holds is
+    /// uncertain unless a look at this moment finds the host has read everything.
     mutating func hangUp() {
         guard linkOpen else { return }
-        let drained = quietTicks >= 3
+        let unread = link.unreadBytes()
+        let drained = tx.isEmpty && unread == 0
         delta.recordLost(tx.discardQueued(keepingPartialFrame: false))
         if !drained {
-            delta.uncertain.append(contentsOf: tx.possiblyUnread(unreadInLineDiscipline: link.unreadBytes()))
+            delta.uncertain.append(contentsOf: tx.possiblyUnread(unreadInLineDiscipline: unread))
         }
         tx.forgetWritten()
         link.hangUp()
         linkOpen = false
-        quietTicks = 0
     }
 
     /// After the thread ended: hang up for good.
     mutating func close() {
-        if linkOpen {
-            // Three looks 1 ms apart, as `hostHasReadEverything` does over three ticks.
-            quietTicks = 0
-            while !hostHasReadEverything() && quietTicks > 0 { Clock.sleep(milliseconds: 1) }
-            hangUp()
-        }
+        hangUp()
         publish()
         if case .finished = phase {} else { setPhase(.finished) }
     }

@@ -54,8 +54,6 @@ struct SimulatorEngine {
     private var nextHeartbeatNs: UInt64 = 0
     var firstBootNs: UInt64 = 0
     var pendingGap = 0
-    /// Ticks in a row on which the host had read everything (for the drain checks).
-    var quietTicks = 0
     /// `next_seq` of the last HB sent, to avoid sending the same one twice in a row.
     var lastHeartbeatSeq: UInt32?
 
@@ -232,7 +230,6 @@ struct SimulatorEngine {
             case .running, .waitingForHost:
                 let until = now + UInt64(seconds * 1e9)
                 let drain = abrupt ? now : now + UInt64(config.drainTimeoutSeconds * 1e9)
-                quietTicks = 0
                 setPhase(.unplugging(untilNs: until, drainDeadlineNs: min(drain, until)))
                 if abrupt { step(now: now) }
             default:
@@ -244,7 +241,6 @@ struct SimulatorEngine {
     private mutating func beginFinishing(now: UInt64) {
         // So the host sees the tail's next_seq at once (unless this tick's HB just did).
         if lastHeartbeatSeq != nextSeq { appendHeartbeat(now: now) }
-        quietTicks = 0
         setPhase(.finishing(deadlineNs: now + UInt64(config.drainTimeoutSeconds * 1e9)))
     }
 

@@ -99,10 +99,11 @@ struct TransmitBuffer {
         return discarded
     }
 
-    /// What the kernel can still be holding of a pty's data when `unread` bytes are
-    /// waiting in the follower's line discipline: its flip buffers held up to ~20 KB
-    /// more here (measured); 64 KiB over-estimates on purpose, since an uncertain seq
-    /// wrongly called certain would fail a harness for nothing.
+    /// What the kernel can still be holding of a pty's data beyond the `unread` bytes
+    /// counted at the hang-up's look. That count includes the flip buffers
+    /// (`PseudoTerminal.unreadByFollower`), which held up to ~20 KB here (measured), so
+    /// this only covers a write racing the look; 64 KiB over-estimates on purpose, since
+    /// an uncertain seq wrongly called certain would fail a harness for nothing.
     static let kernelAllowance = 64 * 1024
 
     /// Readings written to the kernel that the host may not have read when the pty is
