@@ -726,15 +726,20 @@ class Gateway:
         """Writes what is left and waits until the host has read it all: closing the
         controller right after the last write loses the tail (PLATFORM-NOTES). TIOCOUTQ
         on a pty controller reads 0 on current kernels whatever is pending, so the test
-        is the follower's input queue (FIONREAD), empty on three looks in a row because
-        the kernel moves bytes into it asynchronously; then a short grace."""
+        is the follower's input queue (FIONREAD), empty on three looks in a row; then a
+        short grace. The kernel moves written bytes into that queue asynchronously: a
+        poll of the follower that finds it empty first waits for that move, so each look
+        polls before it counts."""
         deadline = time.monotonic() + self.args.drain_timeout
+        follower_poll = select.poll()
+        follower_poll.register(self.follower, select.POLLIN)
         quiet = 0
         while time.monotonic() < deadline:
             self.flush()
             for _ in range(self.pings_pending):
                 self.send_hello()
             self.pings_pending = 0
+            follower_poll.poll(0)
             pending = len(self.out) + ioctl_int(self.follower, termios.FIONREAD) + ioctl_int(self.controller, termios.TIOCOUTQ)
             quiet = quiet + 1 if pending == 0 else 0
             if quiet >= 3:

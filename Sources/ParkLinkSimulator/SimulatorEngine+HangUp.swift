@@ -7,8 +7,7 @@ extension SimulatorEngine {
     // MARK: - Hanging up
 
     /// Whether the host has read everything written: nothing queued here and nothing
-    /// unread in the kernel (an exact look, flip buffers included: see
-    /// `PseudoTerminal.unreadByFollower`).
+    /// unread in the kernel, flip buffers included (see `PseudoTerminal.unreadByFollower`).
     func hostHasReadEverything() -> Bool {
         tx.isEmpty && link.unreadBytes() == 0
     }
@@ -21,7 +20,7 @@ extension SimulatorEngine {
         let drained = tx.isEmpty && unread == 0
         delta.recordLost(tx.discardQueued(keepingPartialFrame: false))
         if !drained {
-            delta.uncertain.append(contentsOf: tx.possiblyUnread(unreadInLineDiscipline: unread))
+            delta.uncertain.append(contentsOf: tx.possiblyUnread(unreadInLineDiscipline: unread ?? 0))
         }
         tx.forgetWritten()
         link.hangUp()

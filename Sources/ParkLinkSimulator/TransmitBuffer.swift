@@ -100,10 +100,10 @@ struct TransmitBuffer {
     }
 
     /// What the kernel can still be holding of a pty's data beyond the `unread` bytes
-    /// counted at the hang-up's look. That count includes the flip buffers
-    /// (`PseudoTerminal.unreadByFollower`), which held up to ~20 KB here (measured), so
-    /// this only covers a write racing the look; 64 KiB over-estimates on purpose, since
-    /// an uncertain seq wrongly called certain would fail a harness for nothing.
+    /// counted at the hang-up's look: a count that is not 0 leaves out the flip buffer
+    /// (`PseudoTerminal.unreadByFollower`), which held up to ~22 KB here (measured);
+    /// 64 KiB over-estimates on purpose, since an uncertain seq wrongly called certain
+    /// would fail a harness for nothing.
     static let kernelAllowance = 64 * 1024
 
     /// Readings written to the kernel that the host may not have read when the pty is

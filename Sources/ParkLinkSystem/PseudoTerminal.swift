@@ -34,14 +34,16 @@ public final class PseudoTerminal: Sendable {
     }
 
     /// Bytes written to the controller that no reader of the follower has taken yet, or
-    /// nil once the pty is closed.
+    /// nil once the pty is closed (or the count fails). Exact when it reads 0; otherwise
+    /// at least this many.
     ///
     /// `FIONREAD` alone counts only the line discipline's queue: bytes the controller
     /// wrote wait in the port's flip buffer until a kernel worker moves them, which on a
     /// busy machine takes milliseconds (measured here: 71% of 20,000 writes showed 0 right
-    /// after the write). A `poll` on the follower that finds no input first waits for
-    /// that worker (`tty_buffer_flush_work` in `n_tty_poll`), so the count after it is
-    /// exact: 0 in none of the same 20,000 writes.
+    /// after the write). A `poll` on the follower that finds that queue empty first waits
+    /// for the worker (`tty_buffer_flush_work` in `n_tty_poll`), so "nothing unread" is
+    /// then true: 0 after none of the same 20,000 writes. A queue that is not empty skips
+    /// that wait, and the flip buffer's bytes (up to ~22 KB) are then not in the count.
     public func unreadByFollower() -> Int? {
         guard followerKeeper.isOpen else { return nil }
         _ = try? Poll.wait([PollRequest(fd: followerKeeper.raw, events: Int16(POLLIN))], timeoutMs: 0)
