@@ -72,13 +72,21 @@ public enum Connections {
     /// `interrupter` (the writer's shutdown deadline) can cut it.
     @discardableResult
     public static func migrate(_ dsn: DSN, interrupter: ConnectionInterrupter? = nil) throws -> [Int] {
-        let m = try ClusterConnector(dsn: dsn).open(profile: .migration)
+        try migrate(on: ClusterConnector(dsn: dsn).open(profile: .migration), identity: dsn.databaseIdentity,
+                    interrupter: interrupter)
+    }
+
+    /// Migrates through `m`, a `.migration` connection, and closes it; this process then
+    /// counts the database as migrated, so its later connections skip even the SELECT.
+    private static func migrate(on m: MariaDBConnection, identity: String, interrupter: ConnectionInterrupter?) throws -> [Int] {
         interrupter?.attach(m.socketDescriptor)
         defer {
             interrupter?.detach()
             m.close()
         }
-        return try Schema.migrate(m)
+        let applied = try Schema.migrate(m)
+        migrated.withLock { _ = $0.insert(identity) }
+        return applied
     }
 
     /// A connection to the DSN's first host with the profile's timeouts: no node choice, no migration.
@@ -93,13 +101,18 @@ public enum Connections {
     /// Migrates the database `c` is connected to (`node`: the same server) unless the
     /// profile does not migrate or this process has done so for `identity` (the database
     /// of the whole DSN: one cluster is one database). A current schema is seen on `c`
-    /// (no lock, no statement but one SELECT); a migration runs as `migrate(_:)` does.
+    /// (no lock, no statement but one SELECT); a migration runs on a `.migration`
+    /// connection of its own to `node`, as `migrate(_:)` does.
     static func migrateOnce(_ c: MariaDBConnection, node: DSN, identity: String, profile: Profile,
                             interrupter: ConnectionInterrupter? = nil) throws {
         guard profile.migrates else { return }
         if migrated.withLock({ $0.contains(identity) }) { return }
-        if try !Schema.isCurrent(c) { try migrate(node, interrupter: interrupter) }
-        migrated.withLock { _ = $0.insert(identity) }
+        if try Schema.isCurrent(c) {
+            migrated.withLock { _ = $0.insert(identity) }
+        } else {
+            // `node` has just been seen to take writes: no second choice of node.
+            _ = try migrate(on: connect(node, profile: .migration), identity: identity, interrupter: interrupter)
+        }
     }
 }
 
