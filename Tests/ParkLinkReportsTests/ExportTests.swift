@@ -1,7 +1,7 @@
 import Foundation
 import ParkLinkProtocol
 import ParkLinkReports
-import ParkLinkStore
+@testable import ParkLinkStore
 import ParkLinkTestSupport
 import Testing
 
@@ -94,7 +94,7 @@ struct ExportTests {
         defer { c.close() }
         try Self.seedReadings(c, 30_000)
         // The index by time a database from before migration 8 keeps, or one added by hand.
-        try c.execute("CREATE INDEX readings_time ON readings (received_at)")
+        for statement in SchemaMigrations.readingsTimeIndex(on: "readings") { try c.execute(statement) }
         try c.execute("ANALYZE TABLE readings")
         // One second of the five minutes: 100 rows. Without the named key the server takes
         // `readings_time` for it and sorts ("Using filesort"), which for a day of a large
