@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CParkLinkShims
 import ParkLinkSystem
 
 /// The simulator's end of the serial line: a pseudo-terminal, and optionally a symlink
@@ -23,14 +22,6 @@ struct PtyLink {
 
     /// What the host opens: the symlink if there is one, else the pty itself.
     var devicePath: String { linkPath ?? pty.followerPath }
-
-    /// Bytes the host has not read yet: exact when 0, else a lower bound (see
-    /// `PseudoTerminal.unreadByFollower`); nil when the count failed on an open pty, which
-    /// the callers take as "not drained".
-    func unreadBytes() -> Int? {
-        guard pty.followerKeeper.isOpen else { return 0 }
-        return pty.unreadByFollower()
-    }
 
     /// The cable comes out: the link vanishes and the host's reads fail (EIO, POLLHUP).
     func hangUp() {

@@ -7,16 +7,17 @@ extension SimulatorEngine {
     // MARK: - Hanging up
 
     /// Whether the host has read everything written: nothing queued here and nothing
-    /// unread in the kernel, flip buffers included (see `PseudoTerminal.unreadByFollower`).
+    /// unread in the kernel, flip buffers included (see `PseudoTerminal.unreadByFollower`;
+    /// a count that failed is nil, "not drained").
     func hostHasReadEverything() -> Bool {
-        tx.isEmpty && link.unreadBytes() == 0
+        tx.isEmpty && link.pty.unreadByFollower() == 0
     }
 
     /// The pty goes away: what is queued is lost; what the kernel still holds is
     /// uncertain unless a look at this moment finds the host has read everything.
     mutating func hangUp() {
         guard linkOpen else { return }
-        let unread = link.unreadBytes()
+        let unread = link.pty.unreadByFollower()
         let drained = tx.isEmpty && unread == 0
         delta.recordLost(tx.discardQueued(keepingPartialFrame: false))
         if !drained {
